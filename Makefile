@@ -1,0 +1,35 @@
+# MR Studio — two commands: `make run` and `make test`. Both set everything up first.
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PYTEST_ARGS ?=
+export VENV TORCH_SPEC
+
+.PHONY: setup setup-test run test test-all lint bench screenshots clean
+
+setup:
+	@bash scripts/setup.sh
+
+setup-test:
+	@bash scripts/setup.sh --test
+
+run: setup
+	$(VENV)/bin/mrstudio --study phantom
+
+test: setup-test
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+test-all: setup-test
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q -m "not gpu" $(PYTEST_ARGS)
+
+lint: setup-test
+	$(VENV)/bin/ruff check mrstudio tests
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	$(VENV)/bin/mrstudio bench perf --out docs/benchmarks-perf.md
+
+screenshots: setup
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mrstudio --screenshot resources/screenshots/main.png
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

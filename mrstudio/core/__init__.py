@@ -1,0 +1,1 @@
+"""Qt-free numerical core: studies, FFT, masks, coils, metrics, phantom, jobs, device."""

@@ -1,0 +1,101 @@
+"""Coil combination and ESPIRiT calibration.
+
+Coil images are ``complex64 (C, ..., Ny, Nx)``; maps ``complex64 (C, Ny, Nx)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import StudyError
+
+
+def sos(coil_images: np.ndarray) -> np.ndarray:
+    """Root sum of squares over the coil axis 0; ``float32 (..., Ny, Nx)``."""
+    return np.sqrt((np.abs(coil_images) ** 2).sum(axis=0)).astype(np.float32)
+
+
+def combine(coil_images: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    """SENSE-1 combination ``Σ_c conj(S_c)·x_c / Σ_c |S_c|²`` over axis 0; complex64.
+
+    ``maps`` (C, Ny, Nx) broadcast over any middle axes of ``coil_images`` (C, ..., Ny, Nx).
+    Pixels where all maps vanish (outside the ESPIRiT support) are set to zero.
+    """
+    c = maps.shape[0]
+    s = maps.reshape((c,) + (1,) * (coil_images.ndim - 3) + maps.shape[1:])
+    num = (np.conj(s) * coil_images).sum(axis=0)
+    den = (np.abs(s) ** 2).sum(axis=0)
+    out = np.where(den > 1e-6, num / np.maximum(den, 1e-6), 0)
+    return out.astype(np.complex64)
+
+
+def time_averaged_kspace(kspace: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Average each (coil, ky) line over the frames in which it was acquired.
+
+    ``kspace`` (C, T, Ny, Nx), ``mask`` (T, Ny) → ``complex64 (C, Ny, Nx)``. Lines
+    acquired in no frame are zero. This is the calibration data for ESPIRiT when each
+    frame alone is too sparse.
+    """
+    if mask is None:
+        return kspace.mean(axis=1).astype(np.complex64)
+    m = mask[None, :, :, None]
+    counts = mask.sum(axis=0)[None, :, None]
+    avg = (kspace * m).sum(axis=1) / np.maximum(counts, 1)
+    return avg.astype(np.complex64)
+
+
+def calibration_width(mask: np.ndarray | None, ny: int, wanted: int = 24) -> int:
+    """Largest centred block of ky lines, at most ``wanted``, sampled in at least one frame."""
+    if mask is None:
+        return min(wanted, ny)
+    covered = mask.any(axis=0)
+    c = ny // 2
+    w = 0
+    while w + 2 <= min(wanted, ny):
+        lo, hi = c - (w + 2) // 2, c + (w + 2) // 2
+        if lo < 0 or hi > ny or not covered[lo:hi].all():
+            break
+        w += 2
+    return w
+
+
+@dataclass(frozen=True)
+class EspiritConfig:
+    """ESPIRiT calibration parameters (sigpy's defaults)."""
+
+    calib_width: int = 24
+    thresh: float = 0.02
+    kernel_width: int = 6
+    crop: float = 0.95
+    max_iter: int = 100
+
+
+def espirit_maps(kspace: np.ndarray, mask: np.ndarray | None = None, config: EspiritConfig | None = None,
+                 device: str = "cpu") -> np.ndarray:
+    """ESPIRiT maps ``complex64 (C, Ny, Nx)`` from cine k-space (C, T, Ny, Nx).
+
+    Calibrates on the time-averaged k-space (see :func:`time_averaged_kspace`), whose
+    centre the ky–t pattern fills. Uses sigpy's ``EspiritCalib``.
+    """
+    import sigpy.mri as mr
+
+    cfg = config or EspiritConfig()
+    ny = kspace.shape[2]
+    width = calibration_width(mask, ny, cfg.calib_width)
+    if width < cfg.kernel_width + 2:
+        raise StudyError("<memory>", f"only {width} central ky lines are sampled over time; ESPIRiT needs at least "
+                         f"{cfg.kernel_width + 2} (lower R or add ACS lines)")
+    avg = time_averaged_kspace(kspace, mask)
+    sp_device = -1
+    if device.startswith("cuda"):
+        sp_device = int(device.split(":")[1]) if ":" in device else 0
+    app = mr.app.EspiritCalib(avg, calib_width=width, thresh=cfg.thresh, kernel_width=cfg.kernel_width,
+                              crop=cfg.crop, max_iter=cfg.max_iter, device=sp_device, show_pbar=False)
+    maps = app.run()
+    if sp_device >= 0:
+        import sigpy
+
+        maps = sigpy.to_device(maps, -1)
+    return np.asarray(maps).astype(np.complex64)

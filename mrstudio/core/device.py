@@ -1,0 +1,40 @@
+"""Choose the compute device once, at the edge, and pass it down."""
+
+from __future__ import annotations
+
+from .errors import StudyError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def choose_device(request: str = "auto") -> str:
+    """Return ``"cuda"``, ``"mps"`` or ``"cpu"``.
+
+    ``"auto"`` picks CUDA, then MPS, then CPU. An explicit request for a device that is
+    not available raises :class:`StudyError` rather than silently falling back.
+    """
+    request = (request or "auto").lower()
+    if request not in DEVICES and not request.startswith("cuda:"):
+        raise StudyError("--device", f"unknown device {request!r} (choose from {', '.join(DEVICES)})")
+    if request == "cpu":
+        return "cpu"
+    import torch
+
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if request == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if request.startswith("cuda") and not cuda:
+        raise StudyError("--device", "CUDA was requested but no CUDA device is available")
+    if request == "mps" and not mps:
+        raise StudyError("--device", "MPS was requested but is not available")
+    return request
+
+
+def describe_device(device: str) -> str:
+    """A human-readable name: the GPU's name for CUDA, ``"CPU"`` otherwise."""
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.get_device_name(torch.device(device))
+    return "Apple MPS" if device == "mps" else "CPU"

@@ -1,0 +1,26 @@
+"""Errors raised on bad input."""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class StudyError(Exception):
+    """A study (file, folder or in-memory data) cannot be used.
+
+    Parameters
+    ----------
+    source : str or path-like
+        The file, folder or object the problem is in (``"<memory>"`` for arrays).
+    reason : str
+        What is wrong, in words a user understands.
+    """
+
+    def __init__(self, source: str | PathLike | None, reason: str):
+        self.source = str(source) if source is not None else "<memory>"
+        self.reason = reason
+        super().__init__(f"{self.source}: {reason}")
+
+
+class CheckpointError(StudyError):
+    """A model checkpoint is missing, corrupt, or does not match its recorded hash."""

@@ -1,0 +1,1 @@
+"""The Qt GUI (PySide6 + pyqtgraph). It only observes and calls the Qt-free packages."""

@@ -1,0 +1,1 @@
+"""CT slice interpolation methods and their registry."""

@@ -1,0 +1,1 @@
+"""Torch network modules only (no data loading, no training logic)."""

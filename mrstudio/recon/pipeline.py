@@ -1,0 +1,65 @@
+"""Run one method on a study: undersample, reconstruct, time, score against the reference."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import StudyError
+from ..core.jobs import CancelToken, Progress, sub_progress
+from ..core.masks import MaskSpec, load_mask, make_mask
+from ..core.metrics import score
+from ..core.study import CineStudy
+from .base import ReconResult, get_method, undersample
+from .reference import reference_image
+
+
+def resolve_mask(study: CineStudy, mask: str | np.ndarray | MaskSpec | None, accel: float | None = None,
+                 acs: int = 2, seed: int = 0) -> np.ndarray:
+    """The ``(T, Ny)`` mask to use: the study's own when undersampled, else from a spec/file/array."""
+    t, ny = study.frames, study.matrix[0]
+    if isinstance(mask, np.ndarray):
+        if mask.shape != (t, ny):
+            raise StudyError("mask", f"shape {mask.shape} does not match (T, Ny) = {(t, ny)}")
+        return mask.astype(bool)
+    if isinstance(mask, MaskSpec):
+        return make_mask(mask, t, ny)
+    if mask is None:
+        if study.mask is None:
+            raise StudyError(study.source, "the study is fully sampled: give a mask kind and --accel")
+        return study.mask
+    if mask.endswith(".npy"):
+        return load_mask(mask, t, ny)
+    if accel is None:
+        raise StudyError("--accel", "an acceleration factor is required with a mask kind")
+    m = make_mask(MaskSpec(kind=mask, accel=accel, acs=acs, seed=seed), t, ny)
+    if study.mask is not None and not study.fully_sampled:
+        # undersampled data: only lines acquired in the study can be kept
+        m = m & study.mask
+    return m
+
+
+def run_recon(study: CineStudy, mask: np.ndarray, method: str, *, device: str = "cpu",
+              reference: tuple[np.ndarray, str] | None = None, evaluate: bool = True,
+              progress: Progress | None = None, cancel: CancelToken | None = None,
+              **params: Any) -> ReconResult:
+    """Reconstruct ``study`` under ``mask`` with ``method`` and score it.
+
+    ``reference`` may be passed when already computed (``(image, kind)``); otherwise it
+    is derived with :func:`reference_image` when ``evaluate`` is true.
+    """
+    info = get_method(method)
+    kspace = undersample(study.kspace, mask)
+    t0 = time.perf_counter()
+    image = info.func(kspace, mask, device=device, progress=sub_progress(progress, 0.0, 0.9), cancel=cancel, **params)
+    seconds = time.perf_counter() - t0
+    result = ReconResult(image=np.asarray(image, dtype=np.complex64), method=method, mask=mask, seconds=seconds,
+                         device=device, params=dict(params))
+    if evaluate:
+        ref, kind = reference or reference_image(study, device=device, progress=sub_progress(progress, 0.9, 1.0),
+                                                 cancel=cancel)
+        result.scores = score(result.image, ref).as_dict()
+        result.reference_kind = kind
+    return result

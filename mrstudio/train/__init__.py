@@ -1,0 +1,1 @@
+"""Training: datasets, losses, loop (single process or DDP), checkpoints."""

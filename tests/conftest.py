@@ -1,0 +1,26 @@
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def small_phantom():
+    """A small, fast phantom: 64², 8 frames, 4 coils."""
+    from mrstudio.core.phantom import make_phantom
+
+    return make_phantom(size=64, frames=8, coils=4, seed=3)
+
+
+@pytest.fixture(scope="session")
+def phantom128():
+    from mrstudio.core.phantom import make_phantom
+
+    return make_phantom(seed=20_000)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,111 @@
+"""End-to-end tests of the ``mrstudio`` command line (a real subprocess each)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+
+def run(*args, check=True):
+    p = subprocess.run([sys.executable, "-m", "mrstudio", *args], capture_output=True, text=True, env=ENV, timeout=300)
+    if check and p.returncode != 0:
+        raise AssertionError(f"exit {p.returncode}: {p.stderr}")
+    return p
+
+
+def test_recon_json_contract():
+    p = run("recon", "--study", "phantom", "--method", "zero-filled", "--mask", "vd-kt", "--accel", "15", "--json")
+    out = json.loads(p.stdout)
+    for key in ("method", "accel", "accel_effective", "psnr", "ssim", "nmse", "seconds", "device", "reference"):
+        assert key in out
+    assert out["reference"] == "ground-truth" and out["method"] == "zero-filled"
+    assert abs(out["accel_effective"] - 15) / 15 < 0.03
+    assert np.isfinite(out["psnr"]) and 0 < out["ssim"] < 1
+
+
+def test_missing_file_one_line_exit_2():
+    p = run("recon", "--study", "missing.h5", "--method", "zero-filled", "--accel", "4", check=False)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mrstudio: error: ") and "missing.h5" in lines[0]
+    assert "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("recon", "--method", "nonsense", "--accel", "4"), "unknown method"),
+    (("recon", "--method", "zero-filled", "--accel", "1"), "acceleration"),
+    (("recon", "--method", "zero-filled", "--accel", "0.5"), "acceleration"),
+    (("recon", "--method", "zero-filled", "--accel", "abc"), "--accel"),
+    (("recon", "--method", "zero-filled", "--mask", "spiral", "--accel", "4"), "mask kind"),
+    (("info",), "path"),
+])
+def test_bad_usage(args, needle):
+    p = run(*args, check=False)
+    assert p.returncode == 2, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and needle in p.stderr
+
+
+def test_not_a_study(tmp_path):
+    f = tmp_path / "notes.h5"
+    f.write_text("hello")
+    p = run("info", str(f), check=False)
+    assert p.returncode == 2 and "notes.h5" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_phantom_info_roundtrip_and_no_overwrite(tmp_path):
+    out = tmp_path / "ph.h5"
+    run("phantom", "--out", str(out), "--size", "64", "--frames", "6", "--coils", "3", "--seed", "4")
+    info = json.loads(run("info", str(out), "--json").stdout)
+    assert info["shape"] == [3, 6, 64, 64] and info["reference"] == "ground-truth"
+    before = out.read_bytes()
+    p = run("phantom", "--out", str(out), "--size", "64", check=False)
+    assert p.returncode == 2 and "exists" in p.stderr
+    assert out.read_bytes() == before
+    assert "coils" in run("info", str(out)).stdout
+
+
+def test_recon_out_npz_holds_contract(tmp_path):
+    out = tmp_path / "r.npz"
+    run("recon", "--size", "64", "--frames", "6", "--coils", "3", "--method", "zero-filled", "--accel", "4",
+        "--out", str(out))
+    with np.load(out) as z:
+        assert z["image"].dtype == np.complex64 and z["image"].shape == (6, 64, 64)
+        assert z["mask"].dtype == bool and z["mask"].shape == (6, 64)
+        prov = json.loads(str(z["provenance"]))
+    assert prov["method"] == "zero-filled" and "mrstudio_version" in prov and "time" in prov
+    assert not list(tmp_path.glob(".*part*"))  # no temporary files left
+
+
+def test_recon_with_mask_file(tmp_path):
+    from mrstudio.core.masks import MaskSpec, make_mask
+
+    m = make_mask(MaskSpec(kind="uniform", accel=5), 6, 64)
+    np.save(tmp_path / "m.npy", m)
+    out = json.loads(run("recon", "--size", "64", "--frames", "6", "--coils", "3", "--method", "zero-filled",
+                         "--mask", str(tmp_path / "m.npy"), "--json").stdout)
+    assert out["accel_effective"] == pytest.approx(m.size / m.sum(), rel=1e-3)
+
+
+def test_help_is_fast_and_light():
+    code = ("import sys, mrstudio.cli as c\n"
+            "try:\n    c.main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "bad = [m for m in ('torch', 'PySide6', 'pyqtgraph', 'sigpy', 'scipy') if m in sys.modules]\n"
+            "print(bad)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip().endswith("[]"), p.stdout
+    assert "recon" in p.stdout
+
+
+def test_version():
+    assert run("--version").stdout.startswith("mrstudio ")
+
+
+def test_gui_screenshot(tmp_path):
+    shot = tmp_path / "s.png"
+    run("--study", "phantom", "--screenshot", str(shot))
+    assert shot.stat().st_size > 5000
