@@ -72,8 +72,43 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--format", choices=("h5", "npz", "dicom"), help="output format (default: from --out)")
     rc.add_argument("--force", action="store_true", help="overwrite existing output")
     rc.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    rc.add_argument("--backend", choices=("mrstudio", "bart"), default="mrstudio",
+                    help="cs only: MR Studio's solver (default) or BART's pics when bart is on PATH")
     rc.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="method parameter, repeatable (e.g. --param iters=40)")
+    tr = sub.add_parser("train", help="train a model (runs under torchrun for several GPUs/processes)")
+    tr.add_argument("task", choices=("cine", "ct"), help="cine CNN or CT interpolation network")
+    tr.add_argument("--loss", default="l2", help="cine: l2, l1-fourier or ssim; ct: mse or perceptual")
+    tr.add_argument("--accel", type=float, default=15.0, help="cine: acceleration R (default 15)")
+    tr.add_argument("--mask", default="vd-kt", help="cine: mask kind for training (default vd-kt)")
+    tr.add_argument("--data", default="phantom", help="'phantom' or a folder/file of studies")
+    tr.add_argument("--steps", type=int, default=2000)
+    tr.add_argument("--batch", type=int, default=4)
+    tr.add_argument("--lr", type=float, default=1e-3)
+    tr.add_argument("--base", type=int, default=16, help="U-Net channels at the first level")
+    tr.add_argument("--depth", type=int, default=3, help="U-Net poolings")
+    tr.add_argument("--crop", type=int, default=64, help="random readout crop width for training (0 = none)")
+    tr.add_argument("--train-cines", type=int, default=96, help="phantom training seeds")
+    tr.add_argument("--val-cines", type=int, default=8)
+    tr.add_argument("--test-cines", type=int, default=10, help="held-out phantom seeds scored into the model card")
+    tr.add_argument("--val-every", type=int, default=200)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--size", type=int, default=128, help="phantom matrix size")
+    tr.add_argument("--frames", type=int, default=20, help="phantom frames")
+    tr.add_argument("--coils", type=int, default=8, help="phantom coils")
+    tr.add_argument("--init", help="start from these weights (name or .pt)")
+    tr.add_argument("--run-dir", help="run folder (default runs/NAME)")
+    tr.add_argument("--no-resume", action="store_true", help="start over even if the run folder has a checkpoint")
+    tr.add_argument("--out", help="final weights models/NAME.pt (+ NAME.json model card)")
+    tr.add_argument("--device", default="auto")
+
+    bn = sub.add_parser("bench", help="run a benchmark and write its figures with the machine and command")
+    bn.add_argument("suite", choices=sorted(BENCHES), help="which benchmark")
+    bn.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    bn.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    bn.add_argument("--out", help="write the Markdown report to FILE.md")
+    bn.add_argument("--force", action="store_true", help="overwrite --out")
+    bn.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     return p
 
 
@@ -149,6 +184,10 @@ def cmd_recon(args: argparse.Namespace) -> int:
     params = _parse_params(args.param)
     if args.model:
         params["model"] = args.model
+    if args.backend != "mrstudio":
+        if args.method != "cs":
+            raise UsageError("argument --backend: only the cs method has another backend")
+        params["backend"] = args.backend
     fmt = args.format
     if args.out and fmt is None:
         fmt = "npz" if args.out.endswith(".npz") else "h5" if args.out.endswith((".h5", ".hdf5")) else None
@@ -202,13 +241,84 @@ def cmd_recon(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .core.jobs import tqdm_progress
+
+    if args.task == "ct":
+        from .train.ct import train_ct_from_args
+
+        return train_ct_from_args(args)
+    from .train.loop import TrainConfig, train_cine
+    from .train.losses import LOSSES
+
+    if args.loss not in LOSSES:
+        raise UsageError(f"argument --loss: cine losses are {', '.join(LOSSES)}")
+    name = Path(args.out).stem if args.out else f"cine-unet-{args.loss}-r{args.accel:g}"
+    cfg = TrainConfig(loss=args.loss, accel=args.accel, mask_kind=args.mask, steps=args.steps, batch=args.batch,
+                      lr=args.lr, base=args.base, depth=args.depth, crop=args.crop or None, size=args.size,
+                      frames=args.frames, coils=args.coils, train_cines=args.train_cines, val_cines=args.val_cines,
+                      test_cines=args.test_cines, val_every=args.val_every, seed=args.seed, data=args.data,
+                      run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
+                      resume=not args.no_resume, device=args.device)
+    progress, bar = tqdm_progress(f"train {name}", disable=not sys.stderr.isatty())
+    try:
+        card = train_cine(cfg, progress=progress)
+    finally:
+        bar.close()
+    if card:
+        print(json.dumps({k: card.get(k) for k in ("loss", "accel", "steps", "validation", "test", "sha256", "file")},
+                         default=float))
+    return 0
+
+
+BENCHES = {"perf": "mrstudio.bench.perf:run_perf"}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    from .bench.machine import markdown_header
+    from .core.device import choose_device
+    from .core.jobs import tqdm_progress
+
+    if args.out:
+        from .io.atomic import check_target
+
+        check_target(args.out, args.force)
+    device = choose_device(args.device) if args.suite != "perf" else "cpu"
+    module, func = BENCHES[args.suite].split(":")
+    runner = getattr(importlib.import_module(module), func)
+    progress, bar = tqdm_progress(f"bench {args.suite}", disable=not sys.stderr.isatty())
+    try:
+        kwargs = {"quick": args.quick, "progress": progress}
+        if args.suite != "perf":
+            kwargs["device"] = device
+        result = runner(**kwargs)
+    finally:
+        bar.close()
+    text = markdown_header(f"bench {args.suite}" + (" (quick)" if args.quick else ""), device) + "\n" + result["markdown"]
+    if args.out:
+        from .io.atomic import atomic_path
+
+        with atomic_path(args.out, args.force) as tmp:
+            tmp.write_text(text)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "markdown"}, default=float))
+    elif not args.out:
+        print(text)
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from .gui.app import run_gui
 
     return run_gui(study=args.study, screenshot=args.screenshot)
 
 
-COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon}
+COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon, "bench": cmd_bench,
+            "train": cmd_train}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,3 +109,26 @@ def test_gui_screenshot(tmp_path):
     shot = tmp_path / "s.png"
     run("--study", "phantom", "--screenshot", str(shot))
     assert shot.stat().st_size > 5000
+
+
+def test_recon_cs_cli():
+    common = ("--size", "64", "--frames", "8", "--coils", "4", "--accel", "6", "--json")
+    zf = json.loads(run("recon", "--method", "zero-filled", *common).stdout)
+    cs = json.loads(run("recon", "--method", "cs", "--param", "iters=30", "--device", "cpu", *common).stdout)
+    assert cs["method"] == "cs" and cs["reference"] == "ground-truth" and cs["device"] == "cpu"
+    assert cs["psnr"] > zf["psnr"] + 3
+
+
+def test_recon_bad_param():
+    p = run("recon", "--method", "cs", "--accel", "4", "--param", "nonsense=1", check=False)
+    assert p.returncode == 2 and "unknown cs parameter" in p.stderr
+
+
+def test_bench_perf_quick(tmp_path):
+    out = tmp_path / "perf.md"
+    run("bench", "perf", "--quick", "--out", str(out))
+    text = out.read_text()
+    assert "Command: `mrstudio bench perf --quick" in text and "Machine:" in text
+    assert "| 64² | mrstudio cs |" in text
+    p = run("bench", "perf", "--quick", "--out", str(out), check=False)
+    assert p.returncode == 2 and "exists" in p.stderr

@@ -73,6 +73,7 @@ def test_equispaced_shifts_per_frame():
     assert not (m[0] == m[1]).all()
     gaps = np.diff(np.flatnonzero(m[0]))
     assert set(gaps) <= {3, 4, 5}
+    assert 0 < np.diff(np.flatnonzero(m[1]))[0] < 6
 
 
 def test_psf_peak_and_sidelobes():

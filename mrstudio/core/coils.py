@@ -17,15 +17,18 @@ def sos(coil_images: np.ndarray) -> np.ndarray:
     return np.sqrt((np.abs(coil_images) ** 2).sum(axis=0)).astype(np.float32)
 
 
-def combine(coil_images: np.ndarray, maps: np.ndarray) -> np.ndarray:
+def combine(coil_images: np.ndarray, maps: np.ndarray, normalise: bool = True) -> np.ndarray:
     """SENSE-1 combination ``Σ_c conj(S_c)·x_c / Σ_c |S_c|²`` over axis 0; complex64.
 
     ``maps`` (C, Ny, Nx) broadcast over any middle axes of ``coil_images`` (C, ..., Ny, Nx).
-    Pixels where all maps vanish (outside the ESPIRiT support) are set to zero.
+    Pixels where all maps vanish (outside the ESPIRiT support) are set to zero. With
+    ``normalise=False`` it is the plain adjoint ``Σ_c conj(S_c)·x_c``.
     """
     c = maps.shape[0]
     s = maps.reshape((c,) + (1,) * (coil_images.ndim - 3) + maps.shape[1:])
     num = (np.conj(s) * coil_images).sum(axis=0)
+    if not normalise:
+        return num.astype(np.complex64)
     den = (np.abs(s) ** 2).sum(axis=0)
     out = np.where(den > 1e-6, num / np.maximum(den, 1e-6), 0)
     return out.astype(np.complex64)
@@ -86,7 +89,7 @@ def espirit_maps(kspace: np.ndarray, mask: np.ndarray | None = None, config: Esp
     width = calibration_width(mask, ny, cfg.calib_width)
     if width < cfg.kernel_width + 2:
         raise StudyError("<memory>", f"only {width} central ky lines are sampled over time; ESPIRiT needs at least "
-                         f"{cfg.kernel_width + 2} (lower R or add ACS lines)")
+                         f"{cfg.kernel_width + 2} (use a vd-kt or poisson mask, lower R, or add ACS lines)")
     avg = time_averaged_kspace(kspace, mask)
     sp_device = -1
     if device.startswith("cuda"):

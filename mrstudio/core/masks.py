@@ -74,8 +74,35 @@ def _density(ny: int, power: float) -> np.ndarray:
     return np.clip(1.0 - k, 0.0, 1.0) ** power + 1e-3
 
 
+def _fill_centre(mask: np.ndarray, need: np.ndarray, ny: int, acs: int, rng: np.random.Generator,
+                 width: int = 24) -> np.ndarray:
+    """Spread the central ``width`` lines over the frames so the time average covers them.
+
+    Each line not already in the ACS block is given to the frame with the most samples
+    left to place (ties broken at random), using at most half of the non-ACS budget.
+    Updates ``mask`` in place and returns the samples each frame still has to place.
+    """
+    need = need.copy()
+    block = acs_lines(ny, min(width, ny))
+    extra = [k for k in block if not mask[0, k]]
+    budget = int(need.sum()) // 2
+    extra = sorted(extra, key=lambda k: abs(k - ny // 2))[:budget]
+    for k in rng.permutation(extra):
+        order = rng.permutation(len(need))
+        t = order[np.argmax(need[order])]
+        if need[t] == 0:
+            break
+        mask[t, k] = True
+        need[t] -= 1
+    return need
+
+
 def make_mask(spec: MaskSpec, frames: int, ny: int) -> np.ndarray:
-    """Draw a ``bool (frames, ny)`` mask from ``spec``."""
+    """Draw a ``bool (frames, ny)`` mask from ``spec``.
+
+    ``vd-kt`` and ``poisson`` also spread the central 24 lines over the frames (within
+    the sample budget) so that the time-averaged k-space has a calibration region.
+    """
     if frames < 1 or ny < 2:
         raise StudyError("mask", f"cannot draw a mask for {frames} frames × {ny} lines")
     rng = np.random.default_rng([spec.seed, MASK_KINDS.index(spec.kind)])
@@ -86,27 +113,30 @@ def make_mask(spec: MaskSpec, frames: int, ny: int) -> np.ndarray:
     mask = np.zeros((frames, ny), dtype=bool)
     mask[:, centre] = True
     need = counts - acs
+    if spec.kind in ("vd-kt", "poisson"):
+        need = _fill_centre(mask, need, ny, acs, rng)
     if spec.kind == "uniform":
         for t in range(frames):
             mask[t, rng.choice(free, need[t], replace=False)] = True
     elif spec.kind == "vd-kt":
-        p = _density(ny, spec.density_power)[free]
-        p = p / p.sum()
+        dens = _density(ny, spec.density_power)
         for t in range(frames):
-            mask[t, rng.choice(free, need[t], replace=False, p=p)] = True
+            cand = free[~mask[t, free]]
+            p = dens[cand] / dens[cand].sum()
+            mask[t, rng.choice(cand, need[t], replace=False, p=p)] = True
     elif spec.kind == "equispaced":
         for t in range(frames):
             step = len(free) / need[t]
-            offset = (t % max(1, int(round(step)))) % step
+            offset = (t * 0.6180339887 * step) % step  # golden-ratio shift: a sheared k-t lattice
             idx = np.floor(offset + step * np.arange(need[t])).astype(int)
             mask[t, free[np.clip(idx, 0, len(free) - 1)]] = True
     else:
-        mask |= _poisson_kt(frames, ny, need, free, spec, rng)
+        mask |= _poisson_kt(frames, ny, need, free, spec, rng, taken=mask.copy())
     return mask
 
 
 def _poisson_kt(frames: int, ny: int, need: np.ndarray, free: np.ndarray, spec: MaskSpec,
-                rng: np.random.Generator) -> np.ndarray:
+                rng: np.random.Generator, taken: np.ndarray) -> np.ndarray:
     """Variable-density Poisson-disc sampling in (t, ky), periodic in t, per-frame counts."""
     kn = np.abs(np.arange(ny) - ny // 2) / (ny / 2)
     total = int(need.sum())
@@ -114,10 +144,10 @@ def _poisson_kt(frames: int, ny: int, need: np.ndarray, free: np.ndarray, spec: 
     order = [order[i] for i in rng.permutation(len(order))]
 
     def throw(r0: float) -> np.ndarray:
-        m = np.zeros((frames, ny), dtype=bool)
+        m = taken.copy()
         left = need.copy()
         for t, k in order:
-            if left[t] == 0:
+            if left[t] == 0 or m[t, k]:
                 continue
             r = r0 * (1.0 + 2.0 * kn[k] ** max(spec.density_power, 1.0) * 1.5)
             ri = int(np.ceil(r))
@@ -143,7 +173,7 @@ def _poisson_kt(frames: int, ny: int, need: np.ndarray, free: np.ndarray, spec: 
     # top up each frame to its exact count with variable-density draws
     dens = _density(ny, spec.density_power)
     for t in range(frames):
-        missing = need[t] - int(best[t].sum())
+        missing = need[t] + int(taken[t].sum()) - int(best[t].sum())
         if missing > 0:
             cand = np.setdiff1d(free, np.flatnonzero(best[t]))
             p = dens[cand] / dens[cand].sum()

@@ -1,0 +1,127 @@
+"""``cnn``: the paper's residual U-Net on the naive (zero-filled sum-of-squares) recon.
+
+Weights come from ``--model NAME|PATH`` (default ``cine-unet-l2-r15``), verified against
+the sha256 of their model card and loaded with ``weights_only=True``. Inference is
+batched over slices, runs on the chosen device with bf16 autocast on CUDA and
+channels-last memory there.
+
+Frames ≠ the model's ``T``: the naive cine is resampled periodically in time (linear
+interpolation on the cardiac cycle) to ``T`` frames, reconstructed, and resampled back.
+
+``dc=True`` adds the data-consistency step the paper names as future work: the CNN's
+magnitude gets the phase of the zero-filled SENSE-1 image, is projected onto each coil
+with ESPIRiT maps, the acquired k-space lines replace the predicted ones, and the coils
+are combined again (SENSE-1).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..core.coils import combine, espirit_maps, sos
+from ..core.fft import fft2c, ifft2c
+from ..core.jobs import CancelToken, Progress, check, report
+from .base import register, undersample
+
+DEFAULT_MODEL = "cine-unet-l2-r15"
+
+
+def resample_time(x: np.ndarray, frames: int) -> np.ndarray:
+    """Periodic linear resampling of ``(..., T, H, W)`` along T to ``frames`` frames."""
+    t = x.shape[-3]
+    if t == frames:
+        return x
+    pos = np.arange(frames) * t / frames
+    i0 = np.floor(pos).astype(int) % t
+    i1 = (i0 + 1) % t
+    w = (pos - np.floor(pos)).astype(np.float32)[:, None, None]
+    return (x[..., i0, :, :] * (1 - w) + x[..., i1, :, :] * w).astype(x.dtype)
+
+
+@lru_cache(maxsize=8)
+def load_cine_model(name_or_path: str, device: str):
+    """The :class:`~mrstudio.nets.unet.CineUNet` and its card, cached per (model, device)."""
+    import torch
+
+    from ..nets.unet import CineUNet, UNetConfig
+    from ..train.checkpoint import load_state
+
+    state, card, path = load_state(name_or_path)
+    model = CineUNet(UNetConfig(**card["unet"]))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    model.eval().to(device)
+    if device.startswith("cuda"):
+        model = model.to(memory_format=torch.channels_last)
+    return model, card, str(path)
+
+
+def cnn_magnitude(naive: np.ndarray, model_name: str, device: str = "cpu", batch: int = 8) -> np.ndarray:
+    """Apply the CNN to naive magnitudes ``float32 (S, T, H, W)`` (S slices) → same shape."""
+    import torch
+
+    model, card, _ = load_cine_model(model_name, device)
+    frames = card["unet"]["frames"]
+    t = naive.shape[1]
+    x = resample_time(naive, frames)
+    out = np.empty_like(x)
+    with torch.inference_mode():
+        for i in range(0, len(x), batch):
+            xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch])).to(device)
+            if device.startswith("cuda"):
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
+                yb = model(xb)
+            out[i:i + batch] = yb.float().cpu().numpy()
+    out = np.maximum(out, 0)
+    return resample_time(out, t) if t != frames else out
+
+
+def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    """One DC step: phase from the zero-filled SENSE-1 image, acquired lines restored per coil.
+
+    ``mag`` float32 (T, Ny, Nx), ``kspace`` (C, T, Ny, Nx) zero-filled, ``maps`` (C, Ny, Nx).
+    Returns complex64 (T, Ny, Nx).
+    """
+    zf = combine(ifft2c(kspace), maps)
+    phase = np.exp(1j * np.angle(zf)).astype(np.complex64)
+    est = fft2c(maps[:, None] * (mag * phase)[None])
+    m = mask[None, :, :, None]
+    est = np.where(m, kspace, est)
+    return combine(ifft2c(est.astype(np.complex64)), maps)
+
+
+@register("cnn", "the paper's residual U-Net on the naive recon (optionally with data consistency)", uses_torch=True)
+def cnn(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None, device: str = "cpu",
+        progress: Progress | None = None, cancel: CancelToken | None = None, model: str = DEFAULT_MODEL,
+        dc: bool = False, **params: Any) -> np.ndarray:
+    """CNN recon ``complex64 (T, Ny, Nx)`` (real-valued magnitude unless ``dc``)."""
+    from ..core.errors import StudyError
+
+    if params:
+        raise StudyError("--param", f"unknown cnn parameter(s): {', '.join(sorted(params))} (known: model, dc)")
+    check(cancel)
+    k = undersample(kspace, mask)
+    naive = sos(ifft2c(k))
+    report(progress, 0.2, "naive recon")
+    check(cancel)
+    mag = cnn_magnitude(naive[None], str(model), device)[0]
+    report(progress, 0.8, "CNN")
+    if dc:
+        check(cancel)
+        m = maps if maps is not None else espirit_maps(k, mask)
+        out = data_consistency(mag, k, mask, m)
+    else:
+        out = mag.astype(np.complex64)
+    report(progress, 1.0, "done")
+    return out
+
+
+def model_provenance(model: str) -> dict[str, Any]:
+    """Name, path and sha256 of a cine model, for result provenance."""
+    from ..train.checkpoint import load_state
+
+    _, card, path = load_state(model)
+    return {"model": model, "model_path": str(path), "model_sha256": card.get("sha256")}

@@ -1,0 +1,138 @@
+"""Training data for the cine CNN: (naive input, reference target) magnitude pairs.
+
+* :class:`PhantomCines` — the phantom family. Each item is a seed's noiseless anatomy
+  and coil maps; every draw adds fresh complex noise and a fresh random mask (the
+  augmentation over mask draws the paper's method needs), so the network never sees
+  the same aliasing twice. Training, validation and test seeds are disjoint
+  (:data:`~mrstudio.core.phantom.SPLITS`).
+* :class:`StudyCines` — real studies read through :func:`mrstudio.io.open_study`,
+  fully-sampled (reference: SENSE-1 combination with ESPIRiT maps) or undersampled
+  (reference: ``cs``, as in the paper), with the reference cached on disk.
+
+Both yield ``(naive, target)`` ``float32 (T, H, W)`` tensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.coils import sos
+from ..core.fft import fft2c, ifft2c
+from ..core.masks import MaskSpec, make_mask
+from ..core.phantom import PhantomConfig, cine_image, coil_maps
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """How training inputs are simulated from a fully-sampled cine."""
+
+    accel: float = 15.0
+    mask_kind: str = "vd-kt"
+    acs: int = 2
+    snr: float = 30.0
+    crop: int | None = None  # random crop width along the readout (x), None = full
+
+
+def naive_recon(coil_kspace: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Zero-filled sum of squares ``float32 (T, Ny, Nx)`` of ``(C, T, Ny, Nx)`` k-space under ``mask``."""
+    return sos(ifft2c(coil_kspace * mask[None, :, :, None]))
+
+
+class PhantomCines:
+    """Phantom anatomy for a list of seeds, generated once and kept in memory (complex64)."""
+
+    def __init__(self, seeds, size: int = 128, frames: int = 20, coils: int = 8, sim: SimConfig = SimConfig(),
+                 progress=None):
+        self.seeds = list(seeds)
+        self.sim = sim
+        self.images, self.maps, self.sigmas = [], [], []
+        for i, seed in enumerate(self.seeds):
+            rng = np.random.default_rng([seed, 7919])
+            x = cine_image(PhantomConfig(size=size, frames=frames, coils=coils, seed=seed), rng)
+            self.images.append(x)
+            self.maps.append(coil_maps(size, coils, rng))
+            self.sigmas.append(float(np.abs(x)[np.abs(x) > 0.05].mean()) / sim.snr)
+            if progress:
+                progress((i + 1) / len(self.seeds), f"phantom {i + 1}/{len(self.seeds)}")
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def sample(self, index: int, rng: np.random.Generator, mask_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(naive, target)`` float32 (T, H, W') with fresh noise and mask from ``rng``."""
+        x, maps = self.images[index], self.maps[index]
+        t, ny, nx = x.shape
+        k = fft2c(maps[:, None] * x[None])
+        noise = rng.standard_normal(k.shape, dtype=np.float32) + 1j * rng.standard_normal(k.shape, dtype=np.float32)
+        k = k + noise.astype(np.complex64) * (self.sigmas[index] / np.sqrt(2))
+        seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
+        mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
+        naive, target = naive_recon(k, mask), np.abs(x).astype(np.float32)
+        if self.sim.crop and self.sim.crop < nx:
+            x0 = int(rng.integers(0, nx - self.sim.crop + 1))
+            naive, target = naive[..., x0:x0 + self.sim.crop], target[..., x0:x0 + self.sim.crop]
+        return naive, target
+
+
+class StudyCines:
+    """Real cines from files/folders, one item per (file, slice); references cached under ``cache_dir``."""
+
+    def __init__(self, paths: list[Path], sim: SimConfig, cache_dir: Path, device: str = "cpu", progress=None):
+        from ..io import open_study
+        from ..recon.reference import reference_image
+
+        self.sim = sim
+        self.kspace, self.refs, self.names = [], [], []
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for i, p in enumerate(paths):
+            study = open_study(p)
+            key = hashlib.sha1(f"{Path(p).resolve()}:{Path(p).stat().st_mtime_ns}".encode()).hexdigest()[:16]
+            cached = cache_dir / f"ref-{key}.npy"
+            if cached.exists():
+                ref = np.load(cached)
+            else:
+                ref, _ = reference_image(study, device=device)
+                ref = np.abs(ref).astype(np.float32)
+                np.save(cached, ref)
+            k = study.kspace if study.mask is None else study.kspace * study.mask[None, :, :, None]
+            self.kspace.append(k)
+            self.refs.append(ref)
+            self.names.append(str(p))
+            if progress:
+                progress((i + 1) / len(paths), Path(p).name)
+
+    def __len__(self) -> int:
+        return len(self.kspace)
+
+    def sample(self, index: int, rng: np.random.Generator, mask_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        k = self.kspace[index]
+        _, t, ny, _ = k.shape
+        seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
+        mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
+        return naive_recon(k, mask), self.refs[index]
+
+
+def split_files(paths: list[Path], fractions=(0.8, 0.1, 0.1), seed: int = 0) -> dict[str, list[str]]:
+    """A reproducible train/val/test split of study files (a file = a slice of one subject)."""
+    order = np.random.default_rng(seed).permutation(len(paths))
+    n_train = max(1, int(round(fractions[0] * len(paths))))
+    n_val = max(1 if len(paths) > 2 else 0, int(round(fractions[1] * len(paths))))
+    names = [str(paths[i]) for i in order]
+    return {"train": names[:n_train], "val": names[n_train:n_train + n_val], "test": names[n_train + n_val:]}
+
+
+def find_studies(root: Path) -> list[Path]:
+    """Study files under ``root`` (HDF5, NPZ, MAT), sorted."""
+    if root.is_file():
+        return [root]
+    exts = {".h5", ".hdf5", ".npz", ".mat"}
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in exts and p.is_file())
+
+
+def write_split(split: dict[str, list[str]], run_dir: Path) -> None:
+    (run_dir / "split.json").write_text(json.dumps(split, indent=2) + "\n")
