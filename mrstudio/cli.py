@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch", type=int, default=4)
     tr.add_argument("--lr", type=float, default=1e-3)
     tr.add_argument("--base", type=int, default=16, help="U-Net channels at the first level")
-    tr.add_argument("--depth", type=int, default=3, help="U-Net poolings")
+    tr.add_argument("--depth", type=int, default=4, help="U-Net poolings")
     tr.add_argument("--crop", type=int, default=64, help="random readout crop width for training (0 = none)")
     tr.add_argument("--train-cines", type=int, default=96, help="phantom training seeds")
     tr.add_argument("--val-cines", type=int, default=8)

@@ -6,7 +6,7 @@ import pytest
 
 from mrstudio.core.coils import espirit_maps
 from mrstudio.core.errors import StudyError
-from mrstudio.core.jobs import CancelToken, Cancelled
+from mrstudio.core.jobs import Cancelled, CancelToken
 from mrstudio.core.masks import MaskSpec, make_mask
 from mrstudio.core.phantom import make_phantom
 from mrstudio.recon import get_method

@@ -61,10 +61,10 @@ def cs_vs_bart(sizes: tuple[int, ...] = (128, 256), accel: float = 15.0, iters: 
                coils: int = 8, seed: int | None = None, progress: Progress | None = None,
                cancel: CancelToken | None = None) -> list[PerfRow]:
     """Run ``cs`` and BART on the same undersampled phantoms; one row per (size, method)."""
+    import sigpy.mri  # noqa: F401  (import and JIT set-up are paid once per process, not per recon)
+
     from ..recon.bart import LAST_PEAK_MIB, bart_available, bart_pics
     from ..recon.cs import CSConfig, reconstruct_cs
-
-    import sigpy.mri  # noqa: F401  (import and JIT set-up are paid once per process, not per recon)
 
     seed = SPLITS["test"][0] if seed is None else seed
     cfg = CSConfig(iters=iters, tol=0.0)  # fixed iteration count for a fair comparison

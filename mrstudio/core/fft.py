@@ -40,3 +40,25 @@ def ifft2c(k: Any) -> Any:
     k = np.asarray(k)
     out = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(k, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES)
     return out.astype(np.complex64, copy=False) if k.dtype in (np.complex64, np.float32) else out
+
+
+def fftc(x: Any, axis: int = -2) -> Any:
+    """Centred orthonormal 1-D FFT along ``axis`` (numpy; ky along -2 by default).
+
+    Because the readout is fully sampled, ``ifft2c(M · fft2c(z)) = ifftc(M · fftc(z))``
+    along y for any ky–t mask ``M``: the x transform cancels. Training simulation uses it.
+    """
+    import scipy.fft as sfft
+
+    x = np.asarray(x)
+    out = np.fft.fftshift(sfft.fft(np.fft.ifftshift(x, axes=axis), axis=axis, norm="ortho", workers=-1), axes=axis)
+    return out.astype(np.complex64, copy=False) if x.dtype in (np.complex64, np.float32) else out
+
+
+def ifftc(k: Any, axis: int = -2) -> Any:
+    """Centred orthonormal inverse 1-D FFT along ``axis`` (numpy)."""
+    import scipy.fft as sfft
+
+    k = np.asarray(k)
+    out = np.fft.fftshift(sfft.ifft(np.fft.ifftshift(k, axes=axis), axis=axis, norm="ortho", workers=-1), axes=axis)
+    return out.astype(np.complex64, copy=False) if k.dtype in (np.complex64, np.float32) else out

@@ -110,5 +110,7 @@ class CineUNet(nn.Module):
         normalisation (for losses); otherwise it is on the scale of ``naive``.
         """
         x, scale, mean = normalise(naive)
-        y = x + self.net(x) + mean
+        # the U-Net itself works in units of the peak (x / 1000): its output layer then needs
+        # weights of order one, not of order 1000, to express the residual
+        y = x + self.net(x / SCALE) * SCALE + mean
         return y if normalised else y / scale

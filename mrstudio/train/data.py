@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.coils import sos
-from ..core.fft import fft2c, ifft2c
+from ..core.fft import fftc, ifft2c, ifftc
 from ..core.masks import MaskSpec, make_mask
 from ..core.phantom import PhantomConfig, cine_image, coil_maps
 
@@ -36,6 +36,18 @@ class SimConfig:
     acs: int = 2
     snr: float = 30.0
     crop: int | None = None  # random crop width along the readout (x), None = full
+
+
+def _fft_y(a: np.ndarray) -> np.ndarray:
+    import scipy.fft as sfft
+
+    return sfft.fft(a, axis=-2, norm="ortho", workers=-1).astype(np.complex64, copy=False)
+
+
+def _ifft_y(a: np.ndarray) -> np.ndarray:
+    import scipy.fft as sfft
+
+    return sfft.ifft(a, axis=-2, norm="ortho", workers=-1, overwrite_x=True).astype(np.complex64, copy=False)
 
 
 def naive_recon(coil_kspace: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -64,19 +76,29 @@ class PhantomCines:
         return len(self.seeds)
 
     def sample(self, index: int, rng: np.random.Generator, mask_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``(naive, target)`` float32 (T, H, W') with fresh noise and mask from ``rng``."""
+        """``(naive, target)`` float32 (T, H, W') with fresh noise and mask from ``rng``.
+
+        Simulated in hybrid (ky, x) space: the readout is fully sampled, so the x FFT
+        cancels and readout columns are independent — a crop along x is taken first, and
+        white k-space noise is white in hybrid space too (only acquired lines get it).
+        """
         x, maps = self.images[index], self.maps[index]
         t, ny, nx = x.shape
-        k = fft2c(maps[:, None] * x[None])
-        noise = rng.standard_normal(k.shape, dtype=np.float32) + 1j * rng.standard_normal(k.shape, dtype=np.float32)
-        k = k + noise.astype(np.complex64) * (self.sigmas[index] / np.sqrt(2))
         seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
         mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
-        naive, target = naive_recon(k, mask), np.abs(x).astype(np.float32)
         if self.sim.crop and self.sim.crop < nx:
             x0 = int(rng.integers(0, nx - self.sim.crop + 1))
-            naive, target = naive[..., x0:x0 + self.sim.crop], target[..., x0:x0 + self.sim.crop]
-        return naive, target
+            x, maps = x[..., x0:x0 + self.sim.crop], maps[..., x0:x0 + self.sim.crop]
+        even = ny % 2 == 0
+        if even:  # fold the centring shifts into a ±1 modulation along y; |·| after the inverse removes it
+            maps = maps * (1 - 2 * (np.arange(ny) % 2)).astype(np.float32)[:, None]
+        fwd, inv = (_fft_y, _ifft_y) if even else (fftc, ifftc)
+        hyb = fwd(maps[:, None] * x[None]) * mask[None, :, :, None]
+        c, w = maps.shape[0], x.shape[-1]
+        n = int(mask.sum())
+        noise = rng.standard_normal((2, c, n, w), dtype=np.float32) * (self.sigmas[index] / np.sqrt(2))
+        hyb[:, mask] += (noise[0] + 1j * noise[1]).astype(np.complex64)
+        return sos(inv(hyb)), np.abs(x).astype(np.float32)
 
 
 class StudyCines:

@@ -43,7 +43,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     warmup: float = 0.05
     base: int = 16
-    depth: int = 3
+    depth: int = 4
     size: int = 128
     frames: int = 20
     coils: int = 8
@@ -121,9 +121,9 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> None:
             continue
         xs, ys = np.array([p[0] for p in pts], float), np.array([p[1] for p in pts], float)
         lo, hi = ys.min(), ys.max() if ys.max() > ys.min() else ys.min() + 1
-        sx = lambda v: x0 + (v - xs.min()) / max(xs.max() - xs.min(), 1) * (x1 - x0)  # noqa: E731
-        sy = lambda v: y1 - (v - lo) / (hi - lo) * (y1 - y0)  # noqa: E731
-        d.line([(sx(a), sy(b)) for a, b in zip(xs, ys)], fill=colour, width=2)
+        px = x0 + (xs - xs.min()) / max(xs.max() - xs.min(), 1) * (x1 - x0)
+        py = y1 - (ys - lo) / (hi - lo) * (y1 - y0)
+        d.line(list(zip(px.tolist(), py.tolist())), fill=colour, width=2)
         d.text((x0 + 4, y1 + 6), f"step {int(xs.min())}…{int(xs.max())}", fill="black")
         d.text((x0 + 4, y0 + 4), f"{hi:.3g}", fill="black")
         d.text((x0 + 4, y1 - 14), f"{lo:.3g}", fill="black")

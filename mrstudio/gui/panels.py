@@ -1,0 +1,160 @@
+"""Side panels: metrics table with per-frame curves and ROI statistics, x–t profiles, jobs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from ..core.profiles import display_levels, line_profile, roi_stats
+from .jobs import Job, JobBridge
+
+COLOURS = [(230, 230, 230), (255, 140, 0), (0, 190, 255), (120, 220, 80), (230, 80, 200), (255, 220, 0), (160, 120, 255),
+           (255, 90, 90), (90, 255, 200)]
+
+
+class MetricsPanel(QtWidgets.QWidget):
+    """PSNR / SSIM / NMSE / time / device per method, per-frame curves, ROI mean/sd and its time curve."""
+
+    COLUMNS = ("method", "R (eff.)", "PSNR dB", "SSIM", "NMSE", "time s", "device", "ROI mean", "ROI sd")
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.reference_label = QtWidgets.QLabel("reference: —")
+        copy = QtWidgets.QPushButton("Copy as CSV")
+        copy.clicked.connect(self.copy_csv)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.reference_label, 1)
+        top.addWidget(copy)
+        self.curves = pg.PlotWidget(title="per-frame PSNR (dB)")
+        self.curves.addLegend(offset=(5, 5))
+        self.curves.setLabel("bottom", "frame")
+        self.roi_curves = pg.PlotWidget(title="ROI mean over time")
+        self.roi_curves.setLabel("bottom", "frame")
+        plots = QtWidgets.QHBoxLayout()
+        plots.addWidget(self.curves)
+        plots.addWidget(self.roi_curves)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        layout.addLayout(plots)
+        self.rows: list[list[str]] = []
+
+    def update_metrics(self, results: dict, accel_eff: float, reference_kind: str | None,
+                       stacks: dict[str, np.ndarray], roi: tuple[slice, slice] | None) -> None:
+        self.reference_label.setText(f"reference: <b>{reference_kind or '—'}</b> · metrics on magnitudes, "
+                                     "data range of the reference")
+        self.rows = []
+        self.curves.clear()
+        self.roi_curves.clear()
+        for i, (name, stack) in enumerate(stacks.items()):
+            res = results.get(name)
+            stats = roi_stats(stack, *roi) if roi else None
+            colour = COLOURS[i % len(COLOURS)]
+            if res is not None and res.scores:
+                s = res.scores
+                row = [name, f"{accel_eff:.2f}", f"{s['psnr']:.2f}", f"{s['ssim']:.4f}", f"{s['nmse']:.3g}",
+                       f"{res.seconds:.2f}", res.device]
+                self.curves.plot(s["psnr_frames"], pen=pg.mkPen(colour, width=2), name=name)
+            else:
+                row = [name, "—", "—", "—", "—", "—", "—"]
+            row += [f"{stats['mean']:.4g}", f"{stats['sd']:.4g}"] if stats else ["—", "—"]
+            if stats is not None and len(stats["mean_frames"]):
+                self.roi_curves.plot(stats["mean_frames"], pen=pg.mkPen(colour, width=2))
+            self.rows.append(row)
+        self.table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            for c, text in enumerate(row):
+                self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+
+    def csv(self) -> str:
+        lines = [",".join(self.COLUMNS)] + [",".join(row) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def copy_csv(self) -> None:
+        QtWidgets.QApplication.clipboard().setText(self.csv())
+
+
+class ProfilePanel(QtWidgets.QWidget):
+    """x–t profiles along the grid's line, one image per method (position along the line × frame)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("k")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.items: dict[str, pg.ImageItem] = {}
+        self.profiles: dict[str, np.ndarray] = {}
+
+    def update_profiles(self, stacks: dict[str, np.ndarray], p0, p1, levels: tuple[float, float]) -> None:
+        if set(stacks) != set(self.items):
+            self.graphics.clear()
+            self.items = {}
+            first = None
+            for i, name in enumerate(stacks):
+                plot = self.graphics.addPlot(row=0, col=i, title=name)
+                plot.hideAxis("left")
+                plot.setLabel("bottom", "frame")
+                plot.invertY(True)
+                img = pg.ImageItem(axisOrder="row-major")
+                plot.addItem(img)
+                if first is None:
+                    first = plot
+                else:
+                    plot.setXLink(first)
+                    plot.setYLink(first)
+                self.items[name] = img
+        self.profiles = {n: line_profile(s, p0, p1).T for n, s in stacks.items()}  # (position, frame)
+        for name, prof in self.profiles.items():
+            self.items[name].setImage(prof, levels=levels or display_levels(prof), autoLevels=False)
+
+
+class JobsPanel(QtWidgets.QTableWidget):
+    """Every background job: title, status, progress, elapsed time, a cancel button."""
+
+    def __init__(self, bridge: JobBridge, parent: QtWidgets.QWidget | None = None):
+        super().__init__(0, 5, parent)
+        self.bridge = bridge
+        self.setHorizontalHeaderLabels(("job", "status", "progress", "elapsed", ""))
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rows: dict[int, int] = {}
+        bridge.changed.connect(self.on_job)
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(500)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def on_job(self, job: Job) -> None:
+        if job.id not in self.rows:
+            row = self.rowCount()
+            self.insertRow(row)
+            self.rows[job.id] = row
+            self.setItem(row, 0, QtWidgets.QTableWidgetItem(job.title))
+            bar = QtWidgets.QProgressBar()
+            bar.setRange(0, 1000)
+            self.setCellWidget(row, 2, bar)
+            btn = QtWidgets.QPushButton("Cancel")
+            btn.clicked.connect(lambda _=False, jid=job.id: self.bridge.cancel(jid))
+            self.setCellWidget(row, 4, btn)
+        row = self.rows[job.id]
+        status = job.status + (f": {job.message}" if job.message and job.status == "running" else "")
+        if job.error:
+            status = f"failed: {job.error.splitlines()[0]}"
+        self.setItem(row, 1, QtWidgets.QTableWidgetItem(status))
+        self.cellWidget(row, 2).setValue(int(job.fraction * 1000))
+        self.setItem(row, 3, QtWidgets.QTableWidgetItem(f"{job.elapsed:.1f} s"))
+        self.cellWidget(row, 4).setEnabled(job.active)
+
+    def _tick(self) -> None:
+        for job in self.bridge.active():
+            if job.id in self.rows:
+                self.setItem(self.rows[job.id], 3, QtWidgets.QTableWidgetItem(f"{job.elapsed:.1f} s"))
