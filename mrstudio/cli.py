@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data", default="phantom", help="'phantom' or a folder/file of studies")
     tr.add_argument("--steps", type=int, default=2000)
     tr.add_argument("--batch", type=int, default=4)
+    tr.add_argument("--time-budget", type=float, metavar="SECONDS",
+                    help="lower --steps to what fits in this wall time (timed over the first 20 steps)")
     tr.add_argument("--lr", type=float, default=1e-3)
     tr.add_argument("--base", type=int, default=16, help="U-Net channels at the first level")
     tr.add_argument("--depth", type=int, default=4, help="U-Net poolings")
@@ -261,7 +263,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       frames=args.frames, coils=args.coils, train_cines=args.train_cines, val_cines=args.val_cines,
                       test_cines=args.test_cines, val_every=args.val_every, seed=args.seed, data=args.data,
                       run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
-                      resume=not args.no_resume, device=args.device)
+                      resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget)
     progress, bar = tqdm_progress(f"train {name}", disable=not sys.stderr.isatty())
     try:
         card = train_cine(cfg, progress=progress)
@@ -273,7 +275,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-BENCHES = {"perf": "mrstudio.bench.perf:run_perf"}
+BENCHES = {"perf": "mrstudio.bench.perf:run_perf", "infer": "mrstudio.bench.infer:run_infer"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -35,6 +35,9 @@ def atomic_path(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
         yield tmp_path
         if path.exists() and not force:  # appeared meanwhile
             raise StudyError(path, "already exists (use --force to overwrite)")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

@@ -100,6 +100,51 @@ class PhantomCines:
         hyb[:, mask] += (noise[0] + 1j * noise[1]).astype(np.complex64)
         return sos(inv(hyb)), np.abs(x).astype(np.float32)
 
+    def to_device(self, device: str) -> None:
+        """Keep the anatomy and coil maps as tensors on ``device`` for :meth:`sample_batch`."""
+        import torch
+
+        self._dev = device
+        self._img_t = torch.from_numpy(np.stack(self.images)).to(device)
+        self._maps_t = torch.from_numpy(np.stack(self.maps)).to(device)
+        self._sig_t = torch.tensor(self.sigmas, dtype=torch.float32, device=device)
+
+    def sample_batch(self, indices: list[int], rng: np.random.Generator):
+        """A batch of :meth:`sample` draws simulated with torch on the pool's device.
+
+        Same model as :meth:`sample` (fresh mask, crop and noise per item; noise only on
+        acquired lines); masks and crop offsets come from ``rng``, the noise from a torch
+        generator seeded by ``rng``. Returns ``(naive, target)`` float32 tensors (B, T, H, W').
+        """
+        import torch
+
+        if not hasattr(self, "_img_t"):
+            self.to_device("cpu")
+        dev = self._dev
+        b = len(indices)
+        _, t, ny, nx = self._img_t.shape
+        w = self.sim.crop if self.sim.crop and self.sim.crop < nx else nx
+        masks = np.stack([make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs,
+                                             seed=int(rng.integers(2**31))), t, ny) for _ in indices])
+        x0 = rng.integers(0, nx - w + 1, size=b) if w < nx else np.zeros(b, int)
+        cols = torch.as_tensor(x0[:, None] + np.arange(w)[None], device=dev)  # (B, w)
+        idx = torch.as_tensor(indices, device=dev)
+        x = self._img_t[idx]  # (B, T, Ny, Nx)
+        x = torch.take_along_dim(x, cols[:, None, None, :].expand(b, t, ny, w), dim=-1)
+        maps = self._maps_t[idx]  # (B, C, Ny, Nx)
+        c = maps.shape[1]
+        maps = torch.take_along_dim(maps, cols[:, None, None, :].expand(b, c, ny, w), dim=-1)
+        coil = maps[:, :, None] * x[:, None]  # (B, C, T, Ny, w)
+        coil = torch.fft.ifftshift(coil, dim=-2)
+        hyb = torch.fft.fftshift(torch.fft.fft(coil, dim=-2, norm="ortho"), dim=-2)
+        m = torch.as_tensor(masks, device=dev)[:, None, :, :, None].to(hyb.real.dtype)  # (B, 1, T, Ny, 1)
+        gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**62)))
+        noise = torch.randn(hyb.shape, generator=gen, device=dev, dtype=torch.complex64)  # E|n|² = 1
+        hyb = (hyb + noise * self._sig_t[idx].view(b, 1, 1, 1, 1)) * m
+        img = torch.fft.fftshift(torch.fft.ifft(torch.fft.ifftshift(hyb, dim=-2), dim=-2, norm="ortho"), dim=-2)
+        naive = img.abs().square().sum(dim=1).sqrt()
+        return naive.float(), x.abs().float()
+
 
 class StudyCines:
     """Real cines from files/folders, one item per (file, slice); references cached under ``cache_dir``."""

@@ -61,6 +61,7 @@ class TrainConfig:
     resume: bool = True
     device: str = "auto"
     half_weights: bool = True
+    time_budget_s: float | None = None  # if set, ``steps`` is lowered to what fits, timed over the first steps
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,9 +74,8 @@ def _dist_env() -> tuple[int, int, int]:
 
 
 def _lr_lambda(cfg: TrainConfig):
-    warm = max(1, int(cfg.warmup * cfg.steps))
-
-    def f(step: int) -> float:
+    def f(step: int) -> float:  # reads cfg.steps each call: a time budget may lower it
+        warm = max(1, int(cfg.warmup * cfg.steps))
         if step < warm:
             return (step + 1) / warm
         p = (step - warm) / max(1, cfg.steps - warm)
@@ -95,7 +95,7 @@ def evaluate(model, pool, device: str, mask_seed0: int = 100_000, noise_seed: in
     with torch.no_grad():
         for i in range(len(pool)):
             naive, target = pool.sample(i, np.random.default_rng([noise_seed, i]), mask_seed=mask_seed0 + i)
-            out = model(torch.from_numpy(naive)[None].to(device)).float().cpu().numpy()[0]
+            out = model(torch.from_numpy(naive)[None].to(device)).float().clamp_min(0).cpu().numpy()[0]  # as inference
             sc, sc0 = score(out, target), score(naive, target)
             p.append(sc.psnr), s.append(sc.ssim), pn.append(sc0.psnr), sn.append(sc0.ssim)
     model.train()
@@ -226,14 +226,23 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
             order = iter(list(sampler))
             return next(order)
 
+    batched = hasattr(train_pool, "sample_batch")
+    if batched:
+        train_pool.to_device(device)
+    budget_from = start + 30 if cfg.time_budget_s else None
     t0 = time.perf_counter()
     model.train()
     val: dict[str, float] = {}
     for step in range(start, cfg.steps):
+        if step >= cfg.steps:  # lowered by the time budget
+            break
         check(cancel)
-        pairs = [train_pool.sample(next_index(), rng) for _ in range(cfg.batch)]
-        naive = torch.from_numpy(np.stack([p[0] for p in pairs])).to(device)
-        target = torch.from_numpy(np.stack([p[1] for p in pairs])).to(device)
+        if batched:
+            naive, target = train_pool.sample_batch([next_index() for _ in range(cfg.batch)], rng)
+        else:
+            pairs = [train_pool.sample(next_index(), rng) for _ in range(cfg.batch)]
+            naive = torch.from_numpy(np.stack([p[0] for p in pairs])).to(device)
+            target = torch.from_numpy(np.stack([p[1] for p in pairs])).to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
             pred_n = net(naive, normalised=True)  # the [0, 1000] scale of the paper
         _, scale, _ = normalise(naive)
@@ -244,6 +253,21 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
         opt.step()
         sched.step()
         done = step + 1
+        if budget_from is not None and done == budget_from - 20:
+            t_warm = time.perf_counter()  # time steps after warm-up (CUDA context, cuDNN autotuning)
+        if budget_from is not None and done == budget_from + 20:  # fit the schedule to the time budget
+            now = time.perf_counter()
+            per_step = (now - t_warm) / 40
+            left = cfg.time_budget_s - (now - t0)
+            fit = done + int(left / (per_step * 1.15))  # 15 % for validation and the test pass
+            if ddp:
+                t = torch.tensor([fit], device=device)
+                dist.all_reduce(t, op=dist.ReduceOp.MIN)
+                fit = int(t.item())
+            cfg.steps = max(done, min(cfg.steps, fit))
+            cfg.val_every = max(1, min(cfg.val_every, cfg.steps // 10))
+            if main:
+                (run / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
         row = {"step": done, "loss": float(loss.detach()), "lr": sched.get_last_lr()[0],
                "seconds": round(time.perf_counter() - t0, 2)}
         if done % cfg.val_every == 0 or done == cfg.steps:

@@ -1,0 +1,79 @@
+"""``bench infer``: CNN inference time for one cine, per matrix size, on the chosen device.
+
+Times :func:`~mrstudio.recon.cnn.cnn_magnitude` on a naive (zero-filled) phantom cine —
+host→device copy, temporal resampling, the U-Net (bf16 autocast on CUDA) and the copy
+back — as the median of repeated runs after warm-up, model loading excluded. The
+shipped default model is used when present; otherwise a randomly initialised network
+of the same architecture (the time does not depend on the weights; the table says
+which).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from ..core.jobs import CancelToken, Progress, check, report
+
+
+def _model_for_timing(device: str) -> tuple[str, str]:
+    """A model name/path usable by :func:`load_cine_model`, and how it was obtained."""
+    from ..recon.cnn import DEFAULT_MODEL
+    from ..train.checkpoint import resolve_model
+
+    try:
+        resolve_model(DEFAULT_MODEL)
+        return DEFAULT_MODEL, DEFAULT_MODEL
+    except Exception:  # noqa: BLE001 — no shipped weights: time the architecture
+        import tempfile
+
+        from ..nets.unet import CineUNet, UNetConfig
+        from ..train.checkpoint import save_model
+
+        model = CineUNet(UNetConfig(frames=20, base=16, depth=4))
+        path = f"{tempfile.mkdtemp(prefix='mrstudio-bench-')}/random-unet.pt"
+        save_model(model.state_dict(), {"unet": model.cfg.as_dict(), "task": "cine-reconstruction"}, path, force=True)
+        return path, "random init (shipped architecture)"
+
+
+def time_inference(size: int, device: str, frames: int = 20, reps: int = 10, warmup: int = 3,
+                   model: str | None = None) -> dict[str, Any]:
+    """Median / min seconds of one cine's CNN inference at ``size``² on ``device``."""
+    from ..core.phantom import make_phantom
+    from ..recon.cnn import cnn_magnitude
+    from ..train.data import naive_recon
+
+    name, what = (model, model) if model else _model_for_timing(device)
+    study = make_phantom(size=size, frames=frames, seed=20_000)
+    from ..core.masks import MaskSpec, make_mask
+
+    mask = make_mask(MaskSpec(kind="vd-kt", accel=15, seed=0), frames, size)
+    naive = naive_recon(study.kspace, mask)[None]
+    for _ in range(warmup):
+        cnn_magnitude(naive, name, device)
+    times = []
+    for _ in range(reps):
+        if device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        cnn_magnitude(naive, name, device)  # returns numpy: includes the device→host copy (a sync)
+        times.append(time.perf_counter() - t0)
+    return {"size": size, "frames": frames, "device": device, "model": what, "median_s": statistics.median(times),
+            "min_s": min(times), "reps": reps}
+
+
+def run_infer(quick: bool = False, device: str = "cpu", progress: Progress | None = None,
+              cancel: CancelToken | None = None) -> dict[str, Any]:
+    sizes = (64,) if quick else (128, 256)
+    rows = []
+    for i, n in enumerate(sizes):
+        check(cancel)
+        rows.append(time_inference(n, device, reps=3 if quick else 10, warmup=1 if quick else 3))
+        report(progress, (i + 1) / len(sizes), f"{n}²")
+    lines = ["| size | frames | device | model | median (s) | min (s) | runs |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['size']}² | {r['frames']} | {r['device']} | {r['model']} | {r['median_s']:.4f} | {r['min_s']:.4f} "
+              f"| {r['reps']} |" for r in rows]
+    return {"rows": rows, "markdown": "\n".join(lines) + "\n"}
