@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"mrstudio {__version__}{_commit()}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     p.add_argument("--study", default="phantom", help="study to open in the GUI (default: the phantom)")
-    p.add_argument("--screenshot", metavar="FILE.png", help="render the GUI with the study to FILE.png and exit")
+    p.add_argument("--screenshot", metavar="FILE.png",
+                   help="run the default comparison on the study, render the GUI to FILE.png and exit")
+    p.add_argument("--device", dest="gui_device", default="auto", help="GUI compute device: auto, cpu, cuda or mps")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     info = sub.add_parser("info", help="describe a study")
@@ -316,7 +318,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from .gui.app import run_gui
 
-    return run_gui(study=args.study, screenshot=args.screenshot)
+    return run_gui(study=args.study, screenshot=args.screenshot, device=args.gui_device)
 
 
 COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon, "bench": cmd_bench,

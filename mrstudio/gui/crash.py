@@ -37,7 +37,9 @@ def install_excepthook(parent_getter) -> None:
 
             from ..core.errors import StudyError
 
-            if isinstance(exc, StudyError):
+            if QtWidgets.QApplication.platformName() in ("offscreen", "minimal"):  # no one to click a dialog away
+                print(f"mrstudio: error: {exc_type.__name__}: {exc} (details in {path})", file=sys.stderr)
+            elif isinstance(exc, StudyError):
                 QtWidgets.QMessageBox.warning(parent_getter(), "MR Studio", str(exc))
             else:
                 QtWidgets.QMessageBox.critical(parent_getter(), "MR Studio — unexpected error",

@@ -73,7 +73,7 @@ class JobBridge(QtCore.QObject):
         def run() -> Any:
             return func(*args, progress=progress, cancel=job.token, **kwargs)
 
-        worker = create_worker(run, _start_thread=False)
+        worker = create_worker(run, _start_thread=False, _ignore_errors=True)  # errors go to _on_error
         job.worker = worker
         worker.started.connect(lambda: self._set(job, status="running"))
         if on_done is not None:

@@ -1,75 +1,623 @@
-"""The main window: a study's cine with a frame slider (grows into the comparison grid)."""
+"""The main window: the comparison grid, its controls, and the docks around it.
+
+Layout: the linked :class:`~mrstudio.gui.views.grid.ComparisonGrid` in the centre with
+the frame / playback / display-mode / window controls under it; *Methods* (which
+reconstructions to run, CNN model and its card, data consistency) on the left; the
+*Mask* editor on the right; *Metrics*, *x–t profiles* and *Jobs* as tabs at the bottom.
+Every computation goes through the one :class:`~mrstudio.gui.jobs.JobBridge`; the
+numerics live in :class:`~mrstudio.recon.session.Session` (Qt-free).
+"""
 
 from __future__ import annotations
 
-import numpy as np
-from PySide6 import QtCore, QtWidgets
-from superqt import QLabeledSlider
+import json
+from pathlib import Path
 
-from ..core.coils import sos
-from ..core.fft import ifft2c
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+from superqt import QLabeledDoubleRangeSlider, QLabeledSlider
+
+from ..core.errors import StudyError
+from ..core.masks import MaskSpec
 from ..core.study import CineStudy, CTStudy
-from .views.cine_view import CinePanel
+from ..recon.session import MethodSpec, Session, default_specs
+from .jobs import Job, JobBridge
+from .mask_editor import MaskEditor
+from .panels import JobsPanel, MetricsPanel, ProfilePanel
+from .views.grid import ComparisonGrid
+
+MODES = {"Images": "image", "|Error|": "error", "Relative error": "relative"}
+MAX_RECENT = 8
+
+
+def _open_study_job(path: str, progress=None, cancel=None):
+    from ..io import open_study
+
+    if progress:
+        progress(0.1, f"reading {Path(path).name}")
+    return open_study(path)
+
+
+class MethodsPanel(QtWidgets.QWidget):
+    """Which methods to run: naive, CS, CNN (model chooser + its card), CNN with data consistency."""
+
+    run_requested = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.zero = QtWidgets.QCheckBox("Zero-filled (naive)")
+        self.cs = QtWidgets.QCheckBox("CS (l1-ESPIRiT)")
+        self.cnn = QtWidgets.QCheckBox("CNN")
+        self.dc = QtWidgets.QCheckBox("CNN + data consistency")
+        for b in (self.zero, self.cs, self.cnn):
+            b.setChecked(True)
+        self.model = QtWidgets.QComboBox()
+        self.model.setToolTip("shipped models (models/) and checkpoints you added")
+        self.add_ckpt = QtWidgets.QPushButton("Add checkpoint…")
+        self.add_ckpt.clicked.connect(self._add_checkpoint)
+        self.card = QtWidgets.QTextBrowser()
+        self.card.setObjectName("modelCard")
+        self.cs_iters = QtWidgets.QSpinBox()
+        self.cs_iters.setRange(5, 1000)
+        self.cs_iters.setValue(100)
+        self.cs_lam = QtWidgets.QDoubleSpinBox()
+        self.cs_lam.setDecimals(4)
+        self.cs_lam.setRange(0.0, 1.0)
+        self.cs_lam.setSingleStep(0.005)
+        self.cs_lam.setValue(0.03)
+        self.run_btn = QtWidgets.QPushButton("Run")
+        self.run_btn.setDefault(True)
+        self.run_btn.clicked.connect(self.run_requested)
+        form = QtWidgets.QFormLayout()
+        form.addRow("CS iterations", self.cs_iters)
+        form.addRow("CS λ temporal", self.cs_lam)
+        layout = QtWidgets.QVBoxLayout(self)
+        for w in (self.zero, self.cs):
+            layout.addWidget(w)
+        layout.addLayout(form)
+        layout.addWidget(self.cnn)
+        layout.addWidget(self.model)
+        layout.addWidget(self.dc)
+        layout.addWidget(self.add_ckpt)
+        layout.addWidget(QtWidgets.QLabel("Model card"))
+        layout.addWidget(self.card, 1)
+        layout.addWidget(self.run_btn)
+        self.model.currentIndexChanged.connect(self._show_card)
+        self.refresh_models()
+
+    def refresh_models(self, select: str | None = None) -> None:
+        from ..train.checkpoint import list_models
+
+        current = select or self.model.currentData()
+        self.model.blockSignals(True)
+        self.model.clear()
+        for card in list_models("cine-"):
+            self.model.addItem(card["name"], card["name"])
+        for path in getattr(self, "_extra", []):
+            self.model.addItem(Path(path).name, path)
+        self.model.blockSignals(False)
+        i = self.model.findData(current) if current else -1
+        self.model.setCurrentIndex(max(i, 0))
+        self.cnn.setEnabled(self.model.count() > 0)
+        self.dc.setEnabled(self.model.count() > 0)
+        self._show_card()
+
+    def select_model(self, name: str | None) -> None:
+        if name:
+            i = self.model.findData(name)
+            if i >= 0:
+                self.model.setCurrentIndex(i)
+
+    def _add_checkpoint(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Add a cine checkpoint", "", "Checkpoint (*.pt)")
+        if path:
+            self.add_checkpoint(path)
+
+    def add_checkpoint(self, path: str) -> None:
+        """Add a ``.pt`` with its ``.json`` card (hash verified before it is listed)."""
+        from ..train.checkpoint import load_state
+
+        try:
+            load_state(path)
+        except StudyError as exc:
+            QtWidgets.QMessageBox.warning(self, "Add checkpoint", str(exc))
+            return
+        self._extra = [*getattr(self, "_extra", []), path]
+        self.refresh_models(select=path)
+
+    def _show_card(self, *_args) -> None:
+        name = self.model.currentData()
+        if not name:
+            self.card.setHtml("<i>No CNN models found in models/.</i>")
+            return
+        from ..train.checkpoint import read_card, resolve_model
+
+        try:
+            card = read_card(resolve_model(name))
+        except StudyError as exc:
+            self.card.setPlainText(str(exc))
+            return
+        test = card.get("test") or {}
+        rows = [("loss", card.get("loss")), ("R", card.get("accel")), ("mask", card.get("mask")),
+                ("U-Net", json.dumps(card.get("unet"))), ("parameters", f"{card.get('parameters', 0):,}"),
+                ("steps × batch", f"{card.get('steps')} × {card.get('batch')}"), ("trained on", card.get("device")),
+                ("test PSNR / SSIM", f"{test.get('psnr', float('nan')):.2f} dB / {test.get('ssim', float('nan')):.3f}"
+                 if test else "—"), ("sha256", (card.get("sha256") or "")[:16] + "…")]
+        self.card.setHtml("<table>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>")
+
+    def specs(self) -> list[MethodSpec]:
+        out = []
+        if self.zero.isChecked():
+            out.append(MethodSpec("zero-filled", label="Zero-filled"))
+        if self.cs.isChecked():
+            params = (("iters", self.cs_iters.value()), ("lam_temporal", round(self.cs_lam.value(), 6)))
+            out.append(MethodSpec("cs", params, label="CS (l1-ESPIRiT)"))
+        model = self.model.currentData()
+        short = Path(str(model)).stem.removeprefix("cine-unet-") if model else ""
+        if self.cnn.isChecked() and model:
+            out.append(MethodSpec("cnn", (("model", model),), label=f"CNN {short}"))
+        if self.dc.isChecked() and model:
+            out.append(MethodSpec("cnn", (("model", model), ("dc", True)), label=f"CNN {short} + DC"))
+        return out
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    """Shows the opened study; frame slider and cine playback shared by all panels."""
+    """The workstation window for one study at a time (cine or CT)."""
 
-    def __init__(self, study: CineStudy | CTStudy | None = None):
+    def __init__(self, study: CineStudy | CTStudy | None = None, device: str = "cpu", autorun: bool = True,
+                 settings: QtCore.QSettings | None = None, restore_geometry: bool = True):
         super().__init__()
+        self.device = device
+        self.autorun = autorun
+        self.settings = settings or QtCore.QSettings()
         self.setWindowTitle("MR Studio")
-        self.resize(1280, 800)
-        central = QtWidgets.QWidget()
-        self.setCentralWidget(central)
-        layout = QtWidgets.QVBoxLayout(central)
-        self.grid = QtWidgets.QGridLayout()
-        layout.addLayout(self.grid, 1)
-        controls = QtWidgets.QHBoxLayout()
-        self.play = QtWidgets.QPushButton("Play")
-        self.play.setCheckable(True)
-        self.play.toggled.connect(self._toggle_play)
-        controls.addWidget(self.play)
-        controls.addWidget(QtWidgets.QLabel("Frame"))
-        self.slider = QLabeledSlider(QtCore.Qt.Orientation.Horizontal)
-        self.slider.valueChanged.connect(self.set_frame)
-        controls.addWidget(self.slider, 1)
-        layout.addLayout(controls)
-        self.timer = QtCore.QTimer(self)
-        self.timer.setInterval(50)
-        self.timer.timeout.connect(self._advance)
-        self.panels: list[CinePanel] = []
+        self.setAcceptDrops(True)
+        self.resize(1600, 1000)
+        self.bridge = JobBridge(self)
+        self.bridge.failed.connect(self._job_failed)
+        self.session: Session | None = None
         self.study: CineStudy | CTStudy | None = None
+        self.last_message: str | None = None
+        self._pending: list[MethodSpec] = []
+        self._build_central()
+        self._build_docks()
+        self._build_menus()
+        self._build_status()
+        geometry = self.settings.value("geometry")
+        if restore_geometry and isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
         if study is not None:
             self.set_study(study)
 
+    # -- construction ----------------------------------------------------------
+    def _build_central(self) -> None:
+        central = QtWidgets.QWidget()
+        self.setCentralWidget(central)
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.grid = ComparisonGrid()
+        layout.addWidget(self.grid, 1)
+        bar = QtWidgets.QHBoxLayout()
+        self.play = QtWidgets.QPushButton("▶ Play")
+        self.play.setCheckable(True)
+        self.play.toggled.connect(self._toggle_play)
+        self.frame_slider = QLabeledSlider(QtCore.Qt.Orientation.Horizontal)
+        self.frame_slider.valueChanged.connect(self.set_frame)
+        self.frame_slider.setMinimumWidth(220)
+        self.fps = QtWidgets.QSpinBox()
+        self.fps.setRange(1, 60)
+        self.fps.setValue(int(self.settings.value("fps", 20)))
+        self.fps.setSuffix(" fps")
+        self.fps.valueChanged.connect(lambda v: self.timer.setInterval(int(1000 / v)))
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItems(MODES)
+        self.mode.currentTextChanged.connect(lambda text: self.grid.set_mode(MODES[text]))
+        self.window_slider = QLabeledDoubleRangeSlider(QtCore.Qt.Orientation.Horizontal)
+        self.window_slider.setDecimals(3)
+        self.window_slider.setMinimumWidth(200)
+        self.window_slider.valueChanged.connect(self._window_changed)
+        self.auto_window = QtWidgets.QPushButton("Auto window")
+        self.auto_window.clicked.connect(self._auto_window)
+        for w, stretch in ((self.play, 0), (QtWidgets.QLabel("Frame"), 0), (self.frame_slider, 3), (self.fps, 0),
+                           (self.mode, 0), (QtWidgets.QLabel("Window"), 0), (self.window_slider, 2),
+                           (self.auto_window, 0)):
+            bar.addWidget(w, stretch)
+        layout.addLayout(bar)
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(int(1000 / self.fps.value()))
+        self.timer.timeout.connect(self._advance)
+        self.grid.cursor_moved.connect(self._cursor_moved)
+        self.grid.line_changed.connect(self._line_changed)
+
+    def _build_docks(self) -> None:
+        self.methods = MethodsPanel()
+        self.methods.run_requested.connect(self.run_selected)
+        self.methods_dock = self._dock("Methods", self.methods, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.mask_editor = MaskEditor(20, 128)
+        self.mask_dock = self._dock("Mask", self.mask_editor, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.mask_editor.apply_requested.connect(self.apply_mask)
+        self.metrics = MetricsPanel()
+        self.profiles = ProfilePanel()
+        self.jobs = JobsPanel(self.bridge)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(self.metrics, "Metrics")
+        self.tabs.addTab(self.profiles, "x–t profiles")
+        self.tabs.addTab(self.jobs, "Jobs")
+        self.bottom_dock = self._dock("Analysis", self.tabs, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([self.methods_dock, self.mask_dock], [260, 330], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.bottom_dock], [300], QtCore.Qt.Orientation.Vertical)
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        self._action(m, "&Open study…", self.open_dialog, QtGui.QKeySequence.StandardKey.Open)
+        self.recent_menu = m.addMenu("Open &recent")
+        self._action(m, "Open &phantom", lambda: self.open_path("phantom"))
+        m.addSeparator()
+        ex = m.addMenu("&Export")
+        self._action(ex, "Result as HDF5 / NPZ…", self.export_result_dialog)
+        self._action(ex, "Comparison movie (MP4 / GIF)…", self.export_movie_dialog)
+        self._action(ex, "Current frame as PNG…", self.export_png_dialog)
+        self._action(ex, "Result as DICOM series…", self.export_dicom_dialog)
+        m.addSeparator()
+        self._action(m, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        run = self.menuBar().addMenu("&Run")
+        self._action(run, "Run selected methods", self.run_selected, "Ctrl+R")
+        self._action(run, "Cancel all jobs", self.bridge.cancel_all, "Ctrl+.")
+        view = self.menuBar().addMenu("&View")
+        for dock in (self.methods_dock, self.mask_dock, self.bottom_dock):
+            view.addAction(dock.toggleViewAction())
+        self._action(view, "Reset zoom", self._reset_zoom, "Ctrl+0")
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "About MR Studio", self._about)
+        self._update_recent_menu()
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None) -> QtGui.QAction:
+        act = menu.addAction(text)
+        act.triggered.connect(lambda _checked=False: slot())
+        if shortcut is not None:
+            act.setShortcut(QtGui.QKeySequence(shortcut))
+        return act
+
+    def _build_status(self) -> None:
+        from ..core.device import describe_device
+
+        self.cursor_label = QtWidgets.QLabel("")
+        self.statusBar().addPermanentWidget(self.cursor_label, 1)
+        self.device_label = QtWidgets.QLabel(f"device: {describe_device(self.device)}")
+        self.statusBar().addPermanentWidget(self.device_label)
+
+    # -- studies ---------------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("last_dir", ""))
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open study", start, "Studies (*.h5 *.hdf5 *.mat *.npz *.dcm DICOMDIR);;All files (*)")
+        if path:
+            self.settings.setValue("last_dir", str(Path(path).parent))
+            self.open_path(path)
+
+    def open_path(self, path: str) -> Job:
+        """Read ``path`` in the background; on success it replaces the current study."""
+        return self.bridge.submit(f"open {Path(path).name if path != 'phantom' else 'phantom'}", _open_study_job, path,
+                                  on_done=lambda study: self._opened(path, study))
+
+    def _opened(self, path: str, study) -> None:
+        self.set_study(study)
+        if path != "phantom":
+            recent = [p for p in self._recent() if p != path]
+            self.settings.setValue("recent", json.dumps([path, *recent][:MAX_RECENT]))
+            self._update_recent_menu()
+
+    def _recent(self) -> list[str]:
+        try:
+            return list(json.loads(str(self.settings.value("recent", "[]"))))
+        except (TypeError, ValueError):
+            return []
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self._recent():
+            self._action(self.recent_menu, p, lambda p=p: self.open_path(p))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
     def set_study(self, study: CineStudy | CTStudy) -> None:
+        """Show ``study``; for a cine, start a session and (with ``autorun``) the default comparison."""
+        self.bridge.cancel_all()
         self.study = study
-        for p in self.panels:
-            p.setParent(None)
-        self.panels.clear()
-        if isinstance(study, CineStudy):
-            stacks = {"Fully sampled (sum of squares)": sos(ifft2c(study.kspace))}
-            if study.reference is not None:
-                stacks = {f"Reference ({study.reference_kind})": np.abs(study.reference), **stacks}
+        self.setWindowTitle(f"MR Studio — {study.name}")
+        if isinstance(study, CTStudy):
+            self.session = None
+            self.methods_dock.setEnabled(False)
+            self.mask_dock.setEnabled(False)
+            self._show_stacks({"CT volume (HU)": study.volume.astype(np.float32)}, "CT volume (HU)")
+            self.statusBar().showMessage(f"{study.name}: CT {study.volume.shape} — slice interpolation is in the "
+                                         "CT workspace", 10000)
+            return
+        self.methods_dock.setEnabled(True)
+        self.mask_dock.setEnabled(True)
+        frames, ny = study.frames, study.matrix[0]
+        spec = MaskSpec(accel=float(self.settings.value("accel", 15.0)))
+        self.mask_editor.setParent(None)
+        self.mask_editor = MaskEditor(frames, ny, spec)
+        self.mask_editor.apply_requested.connect(self.apply_mask)
+        self.mask_dock.setWidget(self.mask_editor)
+        if study.fully_sampled:
+            self.session = Session(study, mask_spec=spec, mask=self.mask_editor.mask.copy(), device=self.device)
         else:
-            stacks = {"CT volume": study.volume}
-        for i, (title, stack) in enumerate(stacks.items()):
-            panel = CinePanel(title)
-            panel.set_stack(stack)
-            self.grid.addWidget(panel, 0, i)
-            self.panels.append(panel)
-        n = len(next(iter(stacks.values())))
-        self.slider.setRange(0, n - 1)
-        self.slider.setValue(0)
-        self.statusBar().showMessage(f"{study.name} — {study.source}")
+            self.session = Session(study, device=self.device)
+            self.mask_editor.set_mask(self.session.mask)
+        self.frame_slider.setRange(0, frames - 1)
+        self.frame_slider.setValue(0)
+        self.statusBar().showMessage(f"{study.name}: {study.coils} coils, {frames} frames, "
+                                     f"{ny}×{study.matrix[1]}, source {study.source}", 10000)
+        self._refresh_views()
+        if self.autorun:
+            self.methods.select_model(default_specs(spec.accel)[-1].kwargs().get("model"))
+            self.run_selected()
+
+    # -- running ---------------------------------------------------------------
+    def apply_mask(self) -> None:
+        """Use the editor's mask: results are invalidated and the selected methods run again."""
+        if self.session is None:
+            return
+        self.bridge.cancel_all()
+        self.session.set_mask(self.mask_editor.mask.copy(), self.mask_editor.spec())
+        self.settings.setValue("accel", self.mask_editor.spec().accel)
+        self._refresh_views()
+        self.run_selected()
+
+    def run_selected(self) -> None:
+        """Run the methods ticked in the Methods dock (the reference first if it is not known yet)."""
+        if self.session is None:
+            return
+        specs = self.methods.specs()
+        if self.session.reference is None:
+            self._pending = specs
+            session = self.session
+            self.bridge.submit("reference", lambda progress=None, cancel=None: session.ensure_reference(progress, cancel),
+                               on_done=lambda _r: self._reference_ready(session))
+            return
+        for spec in specs:
+            self._submit(spec)
+
+    def _reference_ready(self, session: Session) -> None:
+        if session is not self.session:
+            return
+        self._refresh_views()
+        specs, self._pending = self._pending, []
+        for spec in specs:
+            self._submit(spec)
+
+    def _submit(self, spec: MethodSpec) -> Job:
+        session = self.session
+        if spec.title not in session.order:
+            session.order.append(spec.title)
+        return self.bridge.submit(spec.title, session.run, spec, on_done=lambda res: self._result_ready(session, spec, res))
+
+    def _result_ready(self, session: Session, spec: MethodSpec, result) -> None:
+        if session is not self.session:
+            return
+        session.store(spec, result)
+        self._refresh_views()
+
+    def _job_failed(self, job: Job) -> None:
+        self.notify(f"{job.title} failed", job.error or "unknown error")
+
+    def notify(self, title: str, text: str) -> None:
+        """A non-blocking warning (kept in ``last_message`` for tests and the status bar)."""
+        self.last_message = f"{title}: {text}"
+        self.statusBar().showMessage(self.last_message.splitlines()[0], 15000)
+        if QtWidgets.QApplication.platformName() in ("offscreen", "minimal"):
+            return
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, text,
+                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # -- views -----------------------------------------------------------------
+    def _refresh_views(self) -> None:
+        if self.session is None:
+            return
+        stacks, ref = self.session.magnitudes()
+        if not stacks:  # before the reference: show the naive sum of squares of the acquired data
+            from ..core.coils import sos
+            from ..core.fft import ifft2c
+            from ..recon.base import undersample
+
+            stacks = {"Acquired (zero-filled)": sos(ifft2c(undersample(self.session.study.kspace, self.session.mask)))}
+        titles = {}
+        for name in stacks:
+            res = self.session.results.get(name)
+            if res is not None and res.scores:
+                titles[name] = (f"<b>{name}</b> &nbsp; {res.scores['psnr']:.2f} dB · SSIM {res.scores['ssim']:.3f}"
+                                f" · {res.seconds:.2f} s")
+            else:
+                titles[name] = f"<b>{name}</b>"
+        self._show_stacks(stacks, ref, titles)
+        self.metrics.update_metrics(self.session.results, self.session.accel_effective,
+                                    self.session.reference[1] if self.session.reference else None,
+                                    stacks, self.grid.roi_slices())
+
+    def _show_stacks(self, stacks: dict[str, np.ndarray], ref: str | None, titles: dict[str, str] | None = None) -> None:
+        first = not self.grid.stacks or next(iter(self.grid.stacks.values())).shape != next(iter(stacks.values())).shape
+        self.grid.set_stacks(stacks, titles or {n: f"<b>{n}</b>" for n in stacks}, ref)
+        if first:
+            top = float(max(np.percentile(s, 99.9) for s in stacks.values())) * 1.5 or 1.0
+            lo = float(min(s.min() for s in stacks.values()))
+            self.window_slider.blockSignals(True)
+            self.window_slider.setRange(min(lo, 0.0), top)
+            self.window_slider.setValue(self.grid.levels)
+            self.window_slider.blockSignals(False)
+            self.frame_slider.setRange(0, next(iter(stacks.values())).shape[0] - 1)
+        else:
+            self.grid.set_window(*self.window_slider.value())
+        self.grid.set_frame(self.frame_slider.value())
+        pts = self.grid.line_points()
+        if pts:
+            self._line_changed(*pts)
 
     def set_frame(self, t: int) -> None:
-        for p in self.panels:
-            p.set_frame(t)
+        self.grid.set_frame(t)
 
     def _toggle_play(self, on: bool) -> None:
-        self.play.setText("Pause" if on else "Play")
+        self.play.setText("⏸ Pause" if on else "▶ Play")
         (self.timer.start if on else self.timer.stop)()
 
     def _advance(self) -> None:
-        self.slider.setValue((self.slider.value() + 1) % (self.slider.maximum() + 1))
+        self.frame_slider.setValue((self.frame_slider.value() + 1) % (self.frame_slider.maximum() + 1))
+
+    def _window_changed(self, value) -> None:
+        self.grid.set_window(*value)
+        pts = self.grid.line_points()
+        if pts:
+            self._line_changed(*pts)
+
+    def _auto_window(self) -> None:
+        from ..core.profiles import display_levels
+
+        if self.grid.stacks:
+            ref = self.grid.stacks.get(self.grid.reference_name) if self.grid.reference_name else None
+            self.window_slider.setValue(display_levels(ref if ref is not None else next(iter(self.grid.stacks.values()))))
+
+    def _reset_zoom(self) -> None:
+        self.grid.reset_zoom()
+
+    def _cursor_moved(self, y: float, x: float) -> None:
+        if y < 0:  # the ROI moved: ROI statistics change
+            if self.session is not None:
+                stacks, _ = self.session.magnitudes()
+                self.metrics.update_metrics(self.session.results, self.session.accel_effective,
+                                            self.session.reference[1] if self.session.reference else None,
+                                            stacks, self.grid.roi_slices())
+            return
+        vals = self.grid.values_at(y, x)
+        text = " · ".join(f"{n.split(' (')[0]} {v:.4g}" for n, v in vals.items() if v is not None)
+        self.cursor_label.setText(f"y {int(y)}, x {int(x)}, frame {self.frame_slider.value()}: {text}" if text else "")
+
+    def _line_changed(self, p0, p1) -> None:
+        if self.grid.stacks:
+            self.profiles.update_profiles(self.grid.stacks, p0, p1, self.grid.levels)
+
+    # -- export ----------------------------------------------------------------
+    def _choose_result(self, title: str) -> str | None:
+        if self.session is None or not self.session.results:
+            self.notify(title, "Nothing to export yet: run a reconstruction first.")
+            return None
+        names = list(self.session.results)
+        if len(names) == 1:
+            return names[0]
+        name, ok = QtWidgets.QInputDialog.getItem(self, title, "Result", names, len(names) - 1, False)
+        return name if ok else None
+
+    def _save_path(self, title: str, default: str, filters: str) -> str | None:
+        start = str(Path(str(self.settings.value("last_dir", ""))) / default)
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, title, start, filters)
+        if path:
+            self.settings.setValue("last_dir", str(Path(path).parent))
+        return path or None  # the dialog asked before overwriting
+
+    def export_result_dialog(self) -> None:
+        name = self._choose_result("Export result")
+        path = name and self._save_path("Export result", f"{name.split()[0].lower()}.h5", "HDF5 (*.h5);;NumPy (*.npz)")
+        if path:
+            self.export_result(name, path, force=True)
+
+    def export_result(self, name: str, path: str, force: bool = False) -> Path | None:
+        from ..io.native import provenance, write_result
+
+        res = self.session.results[name]
+        try:
+            return write_result(path, res.image, res.mask, provenance(
+                res.method, res.params, study=self.study.name, source=self.study.source, device=res.device,
+                seconds=res.seconds, scores={k: v for k, v in (res.scores or {}).items() if not k.endswith("_frames")},
+                reference=res.reference_kind), force=force)
+        except StudyError as exc:
+            self.notify("Export result", str(exc))
+            return None
+
+    def export_movie_dialog(self) -> None:
+        path = self._save_path("Export movie", "comparison.mp4", "MP4 video (*.mp4);;Animated GIF (*.gif)")
+        if path:
+            self.export_movie(path, force=True)
+
+    def export_movie(self, path: str, force: bool = False) -> Job | None:
+        """Write the grid's stacks side by side (current window) as MP4/GIF, in the background."""
+        from ..io.video import side_by_side, write_movie
+
+        if not self.grid.stacks:
+            self.notify("Export movie", "Nothing to export yet.")
+            return None
+        frames = side_by_side(list(self.grid.stacks.values()), self.grid.levels)
+        fps = self.fps.value()
+        return self.bridge.submit(f"movie {Path(path).name}",
+                                  lambda progress=None, cancel=None: write_movie(frames, path, fps=fps, force=force))
+
+    def export_png_dialog(self) -> None:
+        path = self._save_path("Export frame", f"frame{self.frame_slider.value():02d}.png", "PNG (*.png)")
+        if path:
+            self.export_png(path, force=True)
+
+    def export_png(self, path: str, force: bool = False) -> Path | None:
+        from ..io.video import side_by_side, write_png
+
+        if not self.grid.stacks:
+            return None
+        t = self.frame_slider.value()
+        try:
+            return write_png(side_by_side([s[t:t + 1] for s in self.grid.stacks.values()], self.grid.levels)[0], path,
+                             force=force)
+        except StudyError as exc:
+            self.notify("Export frame", str(exc))
+            return None
+
+    def export_dicom_dialog(self) -> None:
+        name = self._choose_result("Export DICOM")
+        if not name:
+            return
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export DICOM series into folder",
+                                                            str(self.settings.value("last_dir", "")))
+        if folder:
+            self.export_dicom(name, folder)
+
+    def export_dicom(self, name: str, folder: str, force: bool = False) -> Job | None:
+        try:
+            from ..io.dicom_export import write_cine_dicom
+        except ImportError:
+            self.notify("Export DICOM", "DICOM export is not available in this build.")
+            return None
+        res, study = self.session.results[name], self.study
+        return self.bridge.submit(f"DICOM {name}", lambda progress=None, cancel=None: write_cine_dicom(
+            np.abs(res.image), folder, study=study, method=res.method, params=res.params, force=force))
+
+    # -- drag and drop, about, closing --------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt naming)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open_path(urls[0])
+            event.acceptProposedAction()
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        QtWidgets.QMessageBox.about(self, "About MR Studio",
+                                    f"<b>MR Studio {__version__}</b><br>Accelerated cine MRI reconstruction and CT slice "
+                                    f"interpolation.<br>Device: {self.device_label.text()}")
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        self.timer.stop()
+        self.bridge.cancel_all()
+        self.bridge.wait_all(timeout_s=5.0)
+        if self.isVisible() and QtWidgets.QApplication.platformName() not in ("offscreen", "minimal"):
+            self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("fps", self.fps.value())
+        super().closeEvent(event)

@@ -36,13 +36,13 @@ class MetricsPanel(QtWidgets.QWidget):
         self.curves.setLabel("bottom", "frame")
         self.roi_curves = pg.PlotWidget(title="ROI mean over time")
         self.roi_curves.setLabel("bottom", "frame")
-        plots = QtWidgets.QHBoxLayout()
-        plots.addWidget(self.curves)
-        plots.addWidget(self.roi_curves)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table)
-        layout.addLayout(plots)
+        left = QtWidgets.QVBoxLayout()
+        left.addLayout(top)
+        left.addWidget(self.table, 1)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.addLayout(left, 5)
+        layout.addWidget(self.curves, 3)
+        layout.addWidget(self.roi_curves, 3)
         self.rows: list[list[str]] = []
 
     def update_metrics(self, results: dict, accel_eff: float, reference_kind: str | None,

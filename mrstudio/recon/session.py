@@ -44,6 +44,7 @@ class Session:
     device: str = "cpu"
     reference: tuple[np.ndarray, str] | None = None
     results: dict[str, ReconResult] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # display order of result titles (first queued first)
 
     def __post_init__(self) -> None:
         if self.mask is None:
@@ -84,3 +85,51 @@ class Session:
         """Keep ``result`` if it was made with the current mask (a late job after a mask change is dropped)."""
         if np.array_equal(result.mask, self.mask):
             self.results[spec.title] = result
+            if spec.title not in self.order:
+                self.order.append(spec.title)
+
+    def magnitudes(self) -> tuple[dict[str, np.ndarray], str | None]:
+        """Display stacks ``name → float32 (T, Ny, Nx)``: the reference first (if known), then results.
+
+        Returns the stacks and the reference's name (``None`` before the reference exists).
+        """
+        stacks: dict[str, np.ndarray] = {}
+        ref_name = None
+        if self.reference is not None:
+            ref_name = f"Reference ({self.reference[1]})"
+            stacks[ref_name] = np.abs(self.reference[0]).astype(np.float32)
+        rank = {t: i for i, t in enumerate(self.order)}
+        for title in sorted(self.results, key=lambda t: rank.get(t, len(rank))):
+            stacks[title] = np.abs(self.results[title].image).astype(np.float32)
+        return stacks, ref_name
+
+
+def default_specs(accel: float, models: list[str] | None = None) -> list[MethodSpec]:
+    """The comparison a study opens with: naive, CS, and the shipped l2 CNN nearest to ``accel``."""
+    specs = [MethodSpec("zero-filled", label="Zero-filled"), MethodSpec("cs", label="CS (l1-ESPIRiT)")]
+    model = nearest_model(accel, "l2", models)
+    if model:
+        specs.append(MethodSpec("cnn", (("model", model),), label=f"CNN {model.removeprefix('cine-unet-')}"))
+    return specs
+
+
+def nearest_model(accel: float, loss: str = "l2", models: list[str] | None = None) -> str | None:
+    """The shipped ``cine-unet-{loss}-r{R}`` whose R is nearest to ``accel`` (in log R), if any."""
+    import math
+
+    if models is None:
+        from ..train.checkpoint import list_models
+
+        models = [c["name"] for c in list_models("cine-unet-")]
+    best, dist = None, math.inf
+    for name in models:
+        if not name.startswith(f"cine-unet-{loss}-r"):
+            continue
+        try:
+            r = float(name.rsplit("-r", 1)[1])
+        except ValueError:
+            continue
+        d = abs(math.log(r / accel))
+        if d < dist:
+            best, dist = name, d
+    return best

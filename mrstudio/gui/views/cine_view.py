@@ -31,6 +31,7 @@ class CinePanel(QtWidgets.QFrame):
         self.graphics.setBackground("k")
         self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
         self.view.setMenuEnabled(False)
+        self.view.setDefaultPadding(0.0)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image)
         pen = pg.mkPen((255, 220, 0, 150), width=1)

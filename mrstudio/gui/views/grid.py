@@ -46,6 +46,9 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.frame = 0
         self.line: pg.LineSegmentROI | None = None
         self.roi: pg.RectROI | None = None
+        self._line_host: CinePanel | None = None  # the panel the line and ROI live on
+        self._line_pts: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._roi_rect: tuple[float, float, float, float] | None = None
         self._err_cmap = pg.colormap.get("inferno")
 
     # -- content -----------------------------------------------------------
@@ -54,12 +57,15 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.stacks, self.titles, self.reference_name = dict(stacks), dict(titles), reference
         for name in list(self.panels):
             if name not in stacks:
-                self.panels.pop(name).setParent(None)
+                gone = self.panels.pop(name)
+                gone.setParent(None)
+                gone.deleteLater()
         for name in stacks:
             if name not in self.panels:
                 panel = CinePanel(name)
                 panel.hovered.connect(self._hovered)
                 self.panels[name] = panel
+        self.panels = {name: self.panels[name] for name in stacks}  # the order of ``stacks``
         self._relayout()
         ref = stacks.get(reference) if reference else next(iter(stacks.values()), None)
         if ref is not None:
@@ -67,6 +73,14 @@ class ComparisonGrid(QtWidgets.QWidget):
         self._link()
         self._refresh()
         self._ensure_line()
+        QtCore.QTimer.singleShot(0, self.reset_zoom)  # after the layout has given the panels their size
+
+    def reset_zoom(self) -> None:
+        """Fit the whole image in the (linked) panels."""
+        first = next(iter(self.panels.values()), None)
+        if first is not None and first.stack is not None:
+            _, ny, nx = first.stack.shape
+            first.view.setRange(xRange=(0, nx), yRange=(0, ny), padding=0)
 
     def _relayout(self) -> None:
         for i in reversed(range(self.layout_grid.count())):
@@ -143,25 +157,30 @@ class ComparisonGrid(QtWidgets.QWidget):
 
     # -- x–t line and ROI ------------------------------------------------------
     def _ensure_line(self) -> None:
+        """Put the x–t line and the ROI on the first panel (re-created when that panel changed)."""
         panels = list(self.panels.values())
         if not panels or panels[0].stack is None:
             return
         host = panels[0]
-        if self.line is not None and self.line.parentItem() is None and self.line.scene() is host.view.scene():
+        if self.line is not None and self._line_host is host:
             return
         _, ny, nx = host.stack.shape
-        if self.line is None:
-            self.line = pg.LineSegmentROI([[nx * 0.2, ny * 0.45], [nx * 0.8, ny * 0.45]],
-                                          pen=pg.mkPen((0, 200, 255), width=2))
-            self.line.sigRegionChanged.connect(self._line_moved)
-            self.roi = pg.RectROI([nx * 0.45, ny * 0.35], [nx * 0.08, ny * 0.08], pen=pg.mkPen((80, 255, 80), width=2))
-            self.roi.sigRegionChanged.connect(lambda *_: self.cursor_moved.emit(-1.0, -1.0))
-        for item in (self.line, self.roi):
-            if item.scene() is not None and item.scene() is not host.view.scene():
-                item.scene().removeItem(item)
-            if item.scene() is None:
-                host.view.addItem(item)
+        pts = self._line_pts or ((ny * 0.45, nx * 0.2), (ny * 0.45, nx * 0.8))
+        rect = self._roi_rect or (nx * 0.45, ny * 0.35, nx * 0.08, ny * 0.08)
+        self.line = pg.LineSegmentROI([[pts[0][1], pts[0][0]], [pts[1][1], pts[1][0]]], pen=pg.mkPen((0, 200, 255), width=2))
+        self.line.sigRegionChanged.connect(self._line_moved)
+        self.roi = pg.RectROI(rect[:2], rect[2:], pen=pg.mkPen((80, 255, 80), width=2))
+        self.roi.sigRegionChanged.connect(self._roi_moved)
+        host.view.addItem(self.line)
+        host.view.addItem(self.roi)
+        self._line_host = host
         self._line_moved()
+
+    def _roi_moved(self, *_args) -> None:
+        x, y = self.roi.pos()
+        w, h = self.roi.size()
+        self._roi_rect = (x, y, w, h)
+        self.cursor_moved.emit(-1.0, -1.0)
 
     def set_line(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
         """Place the x–t line at (y, x) endpoints."""
@@ -186,4 +205,5 @@ class ComparisonGrid(QtWidgets.QWidget):
     def _line_moved(self, *_args) -> None:
         pts = self.line_points()
         if pts is not None:
+            self._line_pts = pts
             self.line_changed.emit(*pts)

@@ -1,0 +1,224 @@
+"""GUI tests (pytest-qt, offscreen): open, compare, link, profile, mask, cancel, export, errors."""
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6 import QtCore, QtGui  # noqa: E402
+
+from mrstudio.core.study import CTStudy  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    s.setValue("accel", 4.0)  # the small phantom has 8 frames × 64 lines: R 15 would leave 4 lines a frame
+    return s
+
+
+@pytest.fixture
+def window(qtbot, small_phantom, settings):
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+
+    make_app()
+    w = MainWindow(None, device="cpu", settings=settings)
+    w.methods.cs_iters.setValue(20)
+    w.set_study(small_phantom)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.bridge.wait_all(120)
+    yield w
+    w.bridge.cancel_all()
+    w.bridge.wait_all(10)
+
+
+def test_default_comparison_fills_grid_and_metrics(window):
+    names = list(window.grid.panels)
+    assert names[0].startswith("Reference (ground-truth)")
+    assert names[1:] == ["Zero-filled", "CS (l1-ESPIRiT)", "CNN l2-r15"]  # queued order, not finishing order
+    res = window.session.results
+    assert res["CS (l1-ESPIRiT)"].scores["psnr"] > res["Zero-filled"].scores["psnr"] + 3
+    assert window.metrics.table.rowCount() == 4
+    csv = window.metrics.csv().splitlines()
+    assert csv[0].startswith("method,") and any(r.startswith("CS (l1-ESPIRiT),") for r in csv)
+    assert all(j.status == "done" for j in window.bridge.jobs.values())
+
+
+def test_frame_zoom_and_cursor_are_linked(window, qtbot):
+    window.frame_slider.setValue(5)
+    assert {p.frame for p in window.grid.panels.values()} == {5}
+    panels = list(window.grid.panels.values())
+    panels[0].view.setRange(xRange=(10, 30), yRange=(12, 32), padding=0)
+    qtbot.wait(20)
+    for p in panels[1:]:  # same centre and zoom (panels may differ by a pixel, so the aspect lock may trim)
+        for axis in (0, 1):
+            np.testing.assert_allclose(p.view.viewRange()[axis], panels[0].view.viewRange()[axis], atol=0.5)
+    window.grid._hovered(panels[1], 20.5, 30.5)
+    for p in panels:
+        assert p.vline.isVisible() and p.vline.value() == pytest.approx(30.5)
+    text = window.cursor_label.text()
+    assert "y 20, x 30, frame 5" in text and "CS" in text
+
+
+def test_window_slider_sets_levels(window):
+    window.window_slider.setValue((0.1, 0.4))
+    assert all(p.levels == pytest.approx((0.1, 0.4)) for p in window.grid.panels.values())
+    window.mode.setCurrentText("|Error|")
+    assert window.grid.mode == "error" and window.grid.colorbar_widget.isVisibleTo(window)
+    err = window.grid.panels["Zero-filled"].stack
+    ref = window.grid.stacks[window.grid.reference_name]
+    np.testing.assert_allclose(err, np.abs(window.grid.stacks["Zero-filled"] - ref), atol=1e-6)
+
+
+def test_xt_line_drives_profiles(window):
+    from mrstudio.core.profiles import line_profile
+
+    window.grid.set_line((32.0, 8.0), (32.0, 56.0))
+    prof = window.profiles.profiles["Zero-filled"]
+    expected = line_profile(window.grid.stacks["Zero-filled"], (32.0, 8.0), (32.0, 56.0)).T
+    assert prof.shape == expected.shape and prof.shape[1] == 8
+    np.testing.assert_allclose(prof, expected)
+
+
+def test_mask_apply_invalidates_and_reruns(window):
+    ed = window.mask_editor
+    ed.accel.setValue(5.0)
+    assert "effective R <b>5.0" in ed.info.text() or "effective R <b>4.9" in ed.info.text()
+    before = int(ed.mask.sum())
+    t = int(np.argmin(ed.mask.sum(1)))
+    ky = int(np.flatnonzero(~ed.mask[t])[0])
+    ed._paint(t, ky, erase=False)
+    assert int(ed.mask.sum()) == before + 1
+    window.methods.cs.setChecked(False)
+    window.apply_mask()
+    assert window.bridge.wait_all(60)
+    assert np.array_equal(window.session.mask, ed.mask)
+    assert set(window.session.results) == {"Zero-filled", "CNN l2-r15"}
+    assert window.session.results["Zero-filled"].mask.sum() == before + 1
+
+
+def test_cancel_long_cs_quickly(window):
+    window.methods.zero.setChecked(False)
+    window.methods.cnn.setChecked(False)
+    window.methods.cs_iters.setValue(1000)
+    window.run_selected()
+    job = list(window.bridge.jobs.values())[-1]
+    deadline = time.perf_counter() + 10
+    while job.status != "running" and time.perf_counter() < deadline:
+        QtCore.QCoreApplication.processEvents()
+    t0 = time.perf_counter()
+    window.bridge.cancel(job.id)
+    assert window.bridge.wait_all(10)
+    assert job.status == "cancelled" and time.perf_counter() - t0 < 2.0
+
+
+def test_event_loop_stays_responsive_during_cs(window):
+    """While CS runs in the background the GUI thread's timer never stalls ≥ 100 ms."""
+    window.methods.zero.setChecked(False)
+    window.methods.cnn.setChecked(False)
+    window.methods.cs_iters.setValue(60)
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QtCore.QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    window.run_selected()
+    assert window.bridge.wait_all(60)
+    timer.stop()
+    assert len(gaps) > 20
+    assert max(gaps) < 0.1, f"longest stall {max(gaps) * 1000:.0f} ms"
+
+
+def test_exports(window, tmp_path):
+    from mrstudio.io import open_study
+
+    h5 = window.export_result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5"))
+    assert h5 is not None and h5.stat().st_size > 1000
+    import h5py
+
+    with h5py.File(h5) as f:
+        assert f["image"].shape == (8, 64, 64) and "cs" in f["provenance"][()].decode()
+    assert window.export_result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5")) is None  # no silent overwrite
+    assert "already exists" in window.last_message
+    job = window.export_movie(str(tmp_path / "cmp.gif"))
+    assert window.bridge.wait_all(60) and job.status == "done"
+    import imageio.v3 as iio
+
+    gif = iio.imread(tmp_path / "cmp.gif")
+    assert gif.shape[0] == 8 and gif.shape[2] > 4 * 64
+    png = window.export_png(str(tmp_path / "f.png"))
+    assert iio.imread(png).shape[:2] == (64, 4 * 64 + 3 * 4)
+    from mrstudio.core.errors import StudyError
+
+    with pytest.raises(StudyError, match="f.png"):  # a picture is not a study
+        open_study(tmp_path / "f.png")
+
+
+def test_bad_file_gives_message_and_keeps_study(window, tmp_path):
+    bad = tmp_path / "broken.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 50)
+    before = window.study
+    window.open_path(str(bad))
+    window.bridge.wait_all(30)
+    assert window.study is before
+    assert window.last_message and "broken.h5" in window.last_message
+
+
+def test_drop_opens_file_and_remembers_it(window, tmp_path, small_phantom, qtbot):
+    from mrstudio.io.native import write_cine
+
+    path = write_cine(small_phantom, tmp_path / "dropped.h5")
+    window.autorun = False
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(path))])
+    event = QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.DropAction.CopyAction, mime,
+                             QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.bridge.wait_all(30)
+    assert window.study.source.endswith("dropped.h5")
+    assert window._recent()[0] == str(path)
+    assert window.recent_menu.actions()[0].text() == str(path)
+
+
+def test_ct_study_is_shown_with_methods_disabled(qtbot, settings):
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+
+    make_app()
+    vol = np.linspace(-1000, 1000, 6 * 32 * 32, dtype=np.float32).reshape(6, 32, 32)
+    ct = CTStudy(volume=vol, spacing=(2.5, 0.7, 0.7))
+    w = MainWindow(ct, device="cpu", settings=settings)
+    qtbot.addWidget(w)
+    assert list(w.grid.panels) == ["CT volume (HU)"]
+    assert not w.methods_dock.isEnabled() and w.frame_slider.maximum() == 5
+
+
+def test_excepthook_logs_without_blocking(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.crash import install_excepthook
+
+    make_app()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    old = sys.excepthook
+    try:
+        install_excepthook(lambda: None)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook = old
+    assert "ValueError: boom" in (tmp_path / "mrstudio" / "mrstudio.log").read_text()
+    assert "boom" in capsys.readouterr().err
