@@ -277,7 +277,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-BENCHES = {"perf": "mrstudio.bench.perf:run_perf", "infer": "mrstudio.bench.infer:run_infer"}
+BENCHES = {"perf": "mrstudio.bench.perf:run_perf", "infer": "mrstudio.bench.infer:run_infer",
+           "cine": "mrstudio.bench.cine:run_cine"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -299,6 +300,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         kwargs = {"quick": args.quick, "progress": progress}
         if args.suite != "perf":
             kwargs["device"] = device
+        if args.suite == "cine" and args.out:
+            from pathlib import Path
+
+            kwargs["figure_dir"] = Path(args.out).parent
         result = runner(**kwargs)
     finally:
         bar.close()

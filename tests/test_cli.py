@@ -132,3 +132,17 @@ def test_bench_perf_quick(tmp_path):
     assert "| 64² | mrstudio cs |" in text
     p = run("bench", "perf", "--quick", "--out", str(out), check=False)
     assert p.returncode == 2 and "exists" in p.stderr
+
+
+def test_bench_cine_quick(tmp_path):
+    out = tmp_path / "cine.md"
+    p = run("bench", "cine", "--quick", "--device", "cpu", "--out", str(out), "--json")
+    result = json.loads(p.stdout)
+    methods = {r["method"] for r in result["rows"]}
+    assert {"naive (zero-filled)", "CS (l1-ESPIRiT)", "CNN-l2", "CNN-l1-fourier", "CNN-ssim", "CNN-l2 + DC"} <= methods
+    assert result["seeds"][0] == 20000  # the held-out test split
+    by = {r["method"]: r for r in result["rows"]}
+    assert by["CNN-l2"]["psnr_mean"] > by["naive (zero-filled)"]["psnr_mean"] + 3
+    text = out.read_text()
+    assert "### R = 15" in text and "best CNN" in text and "Command: `mrstudio bench cine --quick" in text
+    assert (tmp_path / "bench-cine-r15.png").stat().st_size > 1000
