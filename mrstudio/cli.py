@@ -32,6 +32,12 @@ def _add_study(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument("--size", type=int, default=128, help="phantom matrix size (default 128)")
     p.add_argument("--frames", type=int, default=20, help="phantom frames (default 20)")
     p.add_argument("--coils", type=int, default=8, help="phantom coils (default 8)")
+    _add_select(p)
+
+
+def _add_select(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--slice", type=int, help="slice of multi-slice data (default: 0 for OCMR, else the middle one)")
+    p.add_argument("--series", help="DICOM series (index or SeriesInstanceUID) when a folder holds several")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("path", help="study file or folder, or 'phantom'")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.add_argument("--show-phi", action="store_true", help="show patient/study identifiers unmasked")
+    _add_select(info)
 
     ph = sub.add_parser("phantom", help="write the built-in cine phantom to a file")
     ph.add_argument("--out", required=True, help="output .h5 or .npz")
@@ -73,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--out", help="output FILE.h5, FILE.npz, or DIR with --format dicom")
     rc.add_argument("--format", choices=("h5", "npz", "dicom"), help="output format (default: from --out)")
     rc.add_argument("--force", action="store_true", help="overwrite existing output")
+    rc.add_argument("--anonymize", action="store_true", help="--format dicom: replace patient and study identifiers")
     rc.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     rc.add_argument("--backend", choices=("mrstudio", "bart"), default="mrstudio",
                     help="cs only: MR Studio's solver (default) or BART's pics when bart is on PATH")
@@ -152,14 +160,14 @@ def _open(args: argparse.Namespace, path: str | None = None):
     path = path or args.study
     if path == "phantom":
         return open_study("phantom", size=args.size, frames=args.frames, coils=args.coils, seed=args.phantom_seed)
-    return open_study(path)
+    return open_study(path, slice=args.slice, series=args.series)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .io import open_study
     from .io.describe import describe, format_description
 
-    desc = describe(open_study(args.path), show_phi=args.show_phi)
+    desc = describe(open_study(args.path, slice=args.slice, series=args.series), show_phi=args.show_phi)
     print(json.dumps(desc) if args.json else format_description(desc))
     return 0
 
@@ -232,7 +240,8 @@ def cmd_recon(args: argparse.Namespace) -> int:
         if fmt == "dicom":
             from .io.dicom_export import write_cine_dicom
 
-            write_cine_dicom(result.image, args.out, study=study, provenance=prov, force=args.force)
+            write_cine_dicom(result.image, args.out, study=study, provenance=prov, force=args.force,
+                             anonymize=args.anonymize)
         else:
             write_result(args.out, result.image, mask, prov, force=args.force)
         out["out"] = args.out

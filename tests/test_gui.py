@@ -162,6 +162,13 @@ def test_exports(window, tmp_path):
 
     with pytest.raises(StudyError, match="f.png"):  # a picture is not a study
         open_study(tmp_path / "f.png")
+    job = window.export_dicom("CS (l1-ESPIRiT)", str(tmp_path))
+    assert window.bridge.wait_all(60) and job.status == "done"
+    folders = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert len(folders) == 1 and len(list(folders[0].glob("*.dcm"))) == 8
+    series = open_study(folders[0])
+    assert series.frames == 8 and series.matrix == (64, 64) and series.format == "dicom"
+    assert window.export_dicom("CS (l1-ESPIRiT)", str(tmp_path)) is None and "not empty" in window.last_message
 
 
 def test_bad_file_gives_message_and_keeps_study(window, tmp_path):

@@ -33,7 +33,7 @@ def test_bad_files(tmp_path):
         open_study(tmp_path / "empty.h5")
     with h5py.File(tmp_path / "other.h5", "w") as f:
         f["x"] = np.zeros(3)
-    with pytest.raises(StudyError, match="not an MR Studio"):
+    with pytest.raises(StudyError, match="not a study MR Studio knows"):
         open_study(tmp_path / "other.h5")
     with h5py.File(tmp_path / "nokey.h5", "w") as f:
         f.attrs["format"] = "mrstudio-cine"

@@ -18,8 +18,8 @@ class StudyError(Exception):
 
     def __init__(self, source: str | PathLike | None, reason: str):
         self.source = str(source) if source is not None else "<memory>"
-        self.reason = reason
-        super().__init__(f"{self.source}: {reason}")
+        self.reason = " ".join(str(reason).split("\n"))  # one line, as the CLI promises
+        super().__init__(f"{self.source}: {self.reason}")
 
 
 class CheckpointError(StudyError):

@@ -586,14 +586,25 @@ class MainWindow(QtWidgets.QMainWindow):
             self.export_dicom(name, folder)
 
     def export_dicom(self, name: str, folder: str, force: bool = False) -> Job | None:
-        try:
-            from ..io.dicom_export import write_cine_dicom
-        except ImportError:
-            self.notify("Export DICOM", "DICOM export is not available in this build.")
-            return None
+        """Write result ``name`` as a DICOM series into a new sub-folder of ``folder``."""
+        import re
+
+        from ..io.dicom_export import write_cine_dicom
+        from ..io.native import provenance
+
         res, study = self.session.results[name], self.study
+        target = Path(folder) / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{study.name}_{name}").strip("_")
+        if target.exists() and any(target.iterdir()) and not force:
+            self.notify("Export DICOM", f"{target} exists and is not empty; nothing written.")
+            return None
+        from ..core.masks import accel_effective
+
+        spec = self.session.mask_spec
+        params = {**{k: v for k, v in res.params.items() if not k.startswith("_")}, "mask": spec.kind,
+                  "accel": spec.accel, "accel_effective": accel_effective(res.mask), "acs": spec.acs, "seed": spec.seed}
+        prov = provenance(res.method, params, study=study.source, device=res.device)
         return self.bridge.submit(f"DICOM {name}", lambda progress=None, cancel=None: write_cine_dicom(
-            np.abs(res.image), folder, study=study, method=res.method, params=res.params, force=force))
+            res.image, target, study=study, provenance=prov, force=force, progress=progress, cancel=cancel))
 
     # -- drag and drop, about, closing --------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt naming)

@@ -12,11 +12,15 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 
 def sniff(path: Path) -> str:
-    """Name the format of ``path``: ``"hdf5"``, ``"npz"``, or raise :class:`StudyError`."""
+    """Name the format of ``path``: ``"dicom"``, ``"hdf5"``, ``"npz"``, or raise :class:`StudyError`."""
     if not path.exists():
         raise StudyError(path, "file not found")
     if path.is_dir():
-        raise StudyError(path, "is a folder with no study this version can read")
+        from .dicom_read import looks_like_dicom
+
+        if looks_like_dicom(path):
+            return "dicom"
+        raise StudyError(path, "is a folder with no DICOM files (and no other study this version can read)")
     try:
         with open(path, "rb") as fh:
             head = fh.read(1024)
@@ -28,13 +32,45 @@ def sniff(path: Path) -> str:
         return "hdf5"
     if head.startswith(ZIP_MAGIC):
         return "npz"
-    raise StudyError(path, "not a study file this version can read (expected HDF5 or NPZ)")
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return "dicom"
+    if head.startswith(b"MATLAB 5.0 MAT-file"):
+        raise StudyError(path, "a MATLAB v5 .mat file; CMRxRecon data are MATLAB v7.3 (HDF5): save with -v7.3")
+    raise StudyError(path, "not a study file this version can read (expected HDF5, .mat v7.3, NPZ or DICOM)")
 
 
-def open_study(path: str | Path, **options) -> CineStudy | CTStudy:
-    """Open a study: ``"phantom"`` (the built-in phantom) or a path.
+def _hdf5_kind(path: Path) -> str:
+    import h5py
 
-    ``options`` are passed to the reader (``seed``, ``size``, … for the phantom).
+    from .cmrxrecon import is_cmrxrecon
+    from .fastmri import is_fastmri
+    from .ismrmrd_raw import is_ismrmrd
+
+    try:
+        with h5py.File(path, "r") as f:
+            if "format" in f.attrs:
+                return "native"
+            if is_ismrmrd(f):
+                return "ismrmrd"
+            if is_cmrxrecon(f):
+                return "cmrxrecon"
+            if is_fastmri(f):
+                return "fastmri"
+            keys = sorted(f.keys())[:8]
+    except Exception as exc:
+        raise StudyError(path, f"unreadable HDF5 ({type(exc).__name__}: {exc})") from None
+    raise StudyError(path, f"an HDF5 file that is not a study MR Studio knows (top-level keys {keys}; expected "
+                           "MR Studio, OCMR/ISMRMRD, CMRxRecon or fastMRI layout)")
+
+
+def open_study(path: str | Path, slice: int | None = None, series: int | str | None = None,  # noqa: A002
+               **options) -> CineStudy | CTStudy:
+    """Open a study by content: ``"phantom"`` (the built-in phantom), or a file/folder.
+
+    Formats: MR Studio ``.h5``/``.npz``, OCMR (ISMRMRD ``.h5``), CMRxRecon (``.mat`` v7.3),
+    fastMRI ``.h5``, DICOM (folder, file or DICOMDIR). ``slice`` chooses a slice of
+    multi-slice data (default: 0 for OCMR, the middle one otherwise), ``series`` a DICOM
+    series (index or UID). ``options`` go to the phantom (``seed``, ``size``, …).
     """
     if str(path) == "phantom":
         from ..core.phantom import make_phantom
@@ -42,10 +78,31 @@ def open_study(path: str | Path, **options) -> CineStudy | CTStudy:
         return make_phantom(**options)
     p = Path(path)
     kind = sniff(p)
-    if kind == "npz" and p.suffix != ".npz":
-        raise StudyError(p, "a zip archive that is not a .npz study")
-    if kind == "hdf5" and p.suffix == ".npz":
-        raise StudyError(p, "HDF5 content with a .npz name")
-    from .native import read_native
+    if kind == "dicom":
+        from .dicom_read import read_dicom
 
-    return read_native(p)
+        return read_dicom(p, series=series, slice=slice)
+    if kind == "npz":
+        if p.suffix != ".npz":
+            raise StudyError(p, "a zip archive that is not a .npz study")
+        from .native import read_native
+
+        return read_native(p)
+    if p.suffix == ".npz":
+        raise StudyError(p, "HDF5 content with a .npz name")
+    sub = _hdf5_kind(p)
+    if sub == "native":
+        from .native import read_native
+
+        return read_native(p)
+    if sub == "ismrmrd":
+        from .ismrmrd_raw import read_ismrmrd
+
+        return read_ismrmrd(p, slice=slice or 0)
+    if sub == "cmrxrecon":
+        from .cmrxrecon import read_cmrxrecon
+
+        return read_cmrxrecon(p, slice=slice)
+    from .fastmri import read_fastmri
+
+    return read_fastmri(p, slice=slice)
