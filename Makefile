@@ -26,7 +26,9 @@ lint: setup-test
 	$(VENV)/bin/lint-imports
 
 bench: setup
-	$(VENV)/bin/mrstudio bench perf --out docs/benchmarks-perf.md
+	$(VENV)/bin/mrstudio bench perf --out docs/bench-perf.md --force
+	$(VENV)/bin/mrstudio bench infer --out docs/bench-infer-cpu.md --device cpu --force
+	$(VENV)/bin/mrstudio bench cine --out docs/bench-cine.md --device cpu --force
 
 screenshots: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mrstudio --screenshot resources/screenshots/main.png

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--format", choices=("h5", "npz", "dicom"), help="output format (default: from --out)")
     rc.add_argument("--force", action="store_true", help="overwrite existing output")
     rc.add_argument("--anonymize", action="store_true", help="--format dicom: replace patient and study identifiers")
+    rc.add_argument("--movie", metavar="FILE.mp4|FILE.gif",
+                    help="also write a movie: reference | result | |error| (result alone without a reference)")
+    rc.add_argument("--fps", type=float, default=10.0, help="movie frame rate (default 10)")
     rc.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     rc.add_argument("--backend", choices=("mrstudio", "bart"), default="mrstudio",
                     help="cs only: MR Studio's solver (default) or BART's pics when bart is on PATH")
@@ -214,6 +217,12 @@ def cmd_recon(args: argparse.Namespace) -> int:
             check_target(args.out, args.force)
         elif Path(args.out).exists() and any(Path(args.out).iterdir()) and not args.force:
             raise StudyError(args.out, "folder exists and is not empty (use --force)")
+    if args.movie:
+        from .io.atomic import check_target
+
+        if not args.movie.lower().endswith((".mp4", ".gif")):
+            raise UsageError("argument --movie: give a .mp4 or .gif file")
+        check_target(args.movie, args.force)
     study = _open(args)
     if not isinstance(study, CineStudy):
         raise StudyError(args.study, "is a CT study; use 'mrstudio interp'")
@@ -245,6 +254,9 @@ def cmd_recon(args: argparse.Namespace) -> int:
         else:
             write_result(args.out, result.image, mask, prov, force=args.force)
         out["out"] = args.out
+    if args.movie:
+        _write_recon_movie(args, result)
+        out["movie"] = args.movie
     if args.json:
         print(json.dumps(out))
     else:
@@ -252,6 +264,20 @@ def cmd_recon(args: argparse.Namespace) -> int:
               f"SSIM {out['ssim']:.4f}, NMSE {out['nmse']:.4g} vs {out['reference']}, {out['seconds']:.2f} s on "
               f"{out['device']}")
     return 0
+
+
+def _write_recon_movie(args: argparse.Namespace, result) -> None:
+    """reference | result | |error| × 5, one display window shared by all, as MP4 or GIF."""
+    import numpy as np
+
+    from .core.profiles import display_levels
+    from .io.video import side_by_side, write_movie
+
+    img = np.abs(result.image)
+    ref = result.reference
+    stacks = [img] if ref is None else [ref, img, 5 * np.abs(img - ref)]
+    levels = display_levels(stacks[0])
+    write_movie(side_by_side(stacks, levels), args.movie, fps=args.fps, force=args.force)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

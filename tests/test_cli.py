@@ -146,3 +146,16 @@ def test_bench_cine_quick(tmp_path):
     text = out.read_text()
     assert "### R = 15" in text and "best CNN" in text and "Command: `mrstudio bench cine --quick" in text
     assert (tmp_path / "bench-cine-r15.png").stat().st_size > 1000
+
+
+def test_recon_movie(tmp_path):
+    import imageio.v3 as iio
+
+    out = tmp_path / "cmp.gif"
+    run("recon", "--size", "32", "--frames", "6", "--coils", "2", "--method", "zero-filled", "--accel", "3",
+        "--movie", str(out))
+    gif = iio.imread(out)
+    assert gif.shape[0] == 6 and gif.shape[2] == 3 * 32 + 2 * 4  # reference | result | error
+    p = run("recon", "--size", "32", "--frames", "6", "--coils", "2", "--method", "zero-filled", "--accel", "3",
+            "--movie", str(out), check=False)
+    assert p.returncode == 2 and "exists" in p.stderr

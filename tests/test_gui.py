@@ -197,6 +197,23 @@ def test_drop_opens_file_and_remembers_it(window, tmp_path, small_phantom, qtbot
     assert window.recent_menu.actions()[0].text() == str(path)
 
 
+def test_dicom_folder_with_two_series_asks_which(window, tmp_path):
+    from mrstudio.core.study import CTStudy as CT
+    from mrstudio.io.dicom_export import write_cine_dicom, write_ct_dicom
+
+    folder = tmp_path / "patient"
+    folder.mkdir()
+    write_cine_dicom(np.random.default_rng(0).random((8, 16, 16)), folder / "cine")
+    write_ct_dicom(CT(volume=np.zeros((3, 8, 8), np.float32)), folder / "ct")
+    window.autorun = False
+    seen = []
+    job = window.open_dicom_folder(str(folder), choose=lambda labels: seen.extend(labels) or labels[-1]
+                                   if labels[-1].startswith("MR") else labels[0])
+    assert len(seen) == 2 and job is not None and window.bridge.wait_all(30)
+    assert window.study.format == "dicom" and window.study.frames == 8
+    assert window.open_dicom_folder(str(tmp_path / "nothing-here")) is None and "not found" in window.last_message
+
+
 def test_ct_study_is_shown_with_methods_disabled(qtbot, settings):
     from mrstudio.gui.app import make_app
     from mrstudio.gui.main_window import MainWindow

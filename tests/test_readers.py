@@ -286,6 +286,7 @@ def test_dicom_mr_cine_ordered_by_trigger_time(tmp_path):
     np.testing.assert_allclose(np.abs(st.reference), frames, atol=1e-3)
     assert st.fov_mm == (12.0, 7.5) and st.meta["trigger_times_ms"] == [0.0, 40.0, 80.0, 120.0, 160.0]
     assert st.meta["PatientName"] == "Doe^Jane"
+    assert open_study(tmp_path / "x2.dcm").frames == 5  # one file opens its whole series
 
 
 def test_dicom_ct_sorted_by_position_with_hu_and_gap(tmp_path):

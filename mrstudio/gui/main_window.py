@@ -30,12 +30,12 @@ MODES = {"Images": "image", "|Error|": "error", "Relative error": "relative"}
 MAX_RECENT = 8
 
 
-def _open_study_job(path: str, progress=None, cancel=None):
+def _open_study_job(path: str, series: str | None = None, progress=None, cancel=None):
     from ..io import open_study
 
     if progress:
         progress(0.1, f"reading {Path(path).name}")
-    return open_study(path)
+    return open_study(path, series=series)
 
 
 class MethodsPanel(QtWidgets.QWidget):
@@ -258,6 +258,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m = self.menuBar().addMenu("&File")
         self._action(m, "&Open study…", self.open_dialog, QtGui.QKeySequence.StandardKey.Open)
         self.recent_menu = m.addMenu("Open &recent")
+        self._action(m, "Open &DICOM folder…", self.open_folder_dialog)
         self._action(m, "Open &phantom", lambda: self.open_path("phantom"))
         m.addSeparator()
         ex = m.addMenu("&Export")
@@ -302,10 +303,39 @@ class MainWindow(QtWidgets.QMainWindow):
             self.settings.setValue("last_dir", str(Path(path).parent))
             self.open_path(path)
 
-    def open_path(self, path: str) -> Job:
+    def open_folder_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open DICOM folder",
+                                                            str(self.settings.value("last_dir", "")))
+        if folder:
+            self.settings.setValue("last_dir", folder)
+            self.open_dicom_folder(folder)
+
+    def open_dicom_folder(self, folder: str, choose=None) -> Job | None:
+        """Open a DICOM folder; with several series, ask which (``choose`` picks in tests)."""
+        from ..io.dicom_read import list_series
+
+        try:
+            series = list_series(folder)
+        except StudyError as exc:
+            self.notify("Open DICOM folder", str(exc))
+            return None
+        uid = series[0]["uid"]
+        if len(series) > 1:
+            labels = [f"{s['modality']} · {s['description'] or '(no description)'} · {s['files']} files"
+                      for s in series]
+            if choose is None:
+                label, ok = QtWidgets.QInputDialog.getItem(self, "Choose a series", "Series:", labels, 0, False)
+                if not ok:
+                    return None
+            else:
+                label = choose(labels)
+            uid = series[labels.index(label)]["uid"]
+        return self.open_path(folder, series=uid)
+
+    def open_path(self, path: str, series: str | None = None) -> Job:
         """Read ``path`` in the background; on success it replaces the current study."""
         return self.bridge.submit(f"open {Path(path).name if path != 'phantom' else 'phantom'}", _open_study_job, path,
-                                  on_done=lambda study: self._opened(path, study))
+                                  series, on_done=lambda study: self._opened(path, study))
 
     def _opened(self, path: str, study) -> None:
         self.set_study(study)
@@ -614,7 +644,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
-            self.open_path(urls[0])
+            if Path(urls[0]).is_dir():
+                self.open_dicom_folder(urls[0])
+            else:
+                self.open_path(urls[0])
             event.acceptProposedAction()
 
     def _about(self) -> None:

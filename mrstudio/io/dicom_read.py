@@ -128,6 +128,17 @@ def list_series(source: str | Path | list) -> list[dict[str, Any]]:
 def read_dicom(source: str | Path | list, series: int | str | None = None,
                slice: int | None = None) -> CineStudy | CTStudy:  # noqa: A002
     """Read one DICOM series as an MR cine or a CT volume (see the module docstring)."""
+    single = not isinstance(source, (list, tuple)) and Path(source).is_file() and \
+        Path(source).name.upper() != "DICOMDIR"
+    if single and series is None:  # one file of a series: read the whole series from its folder
+        import pydicom
+
+        try:
+            series = str(pydicom.dcmread(source, stop_before_pixels=True).get("SeriesInstanceUID", "")) or None
+        except Exception as exc:
+            raise StudyError(source, f"not a readable DICOM file ({type(exc).__name__}: {exc})") from None
+        if series is not None:
+            source = Path(source).parent
     label, files = _files(source)
     groups = _headers(label, files)
     uids = sorted(groups)

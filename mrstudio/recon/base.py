@@ -67,6 +67,7 @@ class ReconResult:
     params: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, Any] | None = None
     reference_kind: str | None = None
+    reference: np.ndarray | None = field(default=None, repr=False)  # magnitude (T, Ny, Nx) it was scored against
 
 
 def undersample(kspace: np.ndarray, mask: np.ndarray) -> np.ndarray:

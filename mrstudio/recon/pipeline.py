@@ -62,4 +62,5 @@ def run_recon(study: CineStudy, mask: np.ndarray, method: str, *, device: str = 
                                                  cancel=cancel)
         result.scores = score(result.image, ref).as_dict()
         result.reference_kind = kind
+        result.reference = np.abs(ref).astype(np.float32)
     return result
