@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from mrstudio.core.coils import combine
 from mrstudio.core.fft import ifft2c
@@ -34,3 +35,27 @@ def test_undersampling_degrades_quality(small_phantom):
     assert r4.reference_kind == "ground-truth"
     assert r4.scores["psnr"] > r8.scores["psnr"]
     assert r4.image.dtype == np.complex64 and r4.image.shape == (8, 64, 64)
+
+
+@pytest.mark.parametrize("ny,nx,frac", [(16, 12, 0.1), (15, 9, 0.2), (16, 8, 0.6)])
+def test_linewise_coil_images_equal_the_2d_fft(ny, nx, frac):
+    from mrstudio.core.fft import ifft2c
+    from mrstudio.recon.base import undersample
+    from mrstudio.recon.zerofilled import coil_images
+
+    rng = np.random.default_rng(ny)
+    k = (rng.standard_normal((3, 4, ny, nx)) + 1j * rng.standard_normal((3, 4, ny, nx))).astype(np.complex64)
+    mask = rng.random((4, ny)) < frac
+    mask[0] = False  # a frame with nothing acquired
+    np.testing.assert_allclose(coil_images(k, mask), ifft2c(undersample(k, mask)), atol=1e-5)
+
+
+def test_torch_naive_equals_numpy_sos():
+    from mrstudio.core.coils import sos
+    from mrstudio.recon.zerofilled import coil_images, sos_naive_torch
+
+    rng = np.random.default_rng(3)
+    k = (rng.standard_normal((2, 3, 12, 10)) + 1j * rng.standard_normal((2, 3, 12, 10))).astype(np.complex64)
+    mask = rng.random((3, 12)) < 0.3
+    mask[1] = False
+    np.testing.assert_allclose(sos_naive_torch(k, mask), sos(coil_images(k, mask)), atol=1e-5)

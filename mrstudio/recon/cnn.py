@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.coils import combine, espirit_maps, sos
+from ..core.coils import combine, espirit_maps
 from ..core.fft import fft2c, ifft2c
 from ..core.jobs import CancelToken, Progress, check, report
 from .base import register, undersample
+from .zerofilled import sos_naive_torch
 
 DEFAULT_MODEL = "cine-unet-l2-r15"
 
@@ -104,7 +105,7 @@ def cnn(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None,
         raise StudyError("--param", f"unknown cnn parameter(s): {', '.join(sorted(params))} (known: model, dc)")
     check(cancel)
     k = undersample(kspace, mask)
-    naive = sos(ifft2c(k))
+    naive = sos_naive_torch(k, mask, device)
     report(progress, 0.2, "naive recon")
     check(cancel)
     mag = cnn_magnitude(naive[None], str(model), device)[0]

@@ -180,6 +180,13 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
         train_pool = StudyCines([Path(p) for p in split["train"]], sim, cache, progress=progress if main else None)
         val_pool = StudyCines([Path(p) for p in split["val"] or split["train"][:1]], sim, cache)
         data_desc = {"kind": "files", "root": cfg.data, "split": {k: len(v) for k, v in split.items()}}
+        shapes = {(k.shape[1], k.shape[2]) for k in train_pool.kspace + val_pool.kspace}
+        if len(shapes) > 1:
+            names = train_pool.names + val_pool.names
+            odd = [n for n, k in zip(names, train_pool.kspace + val_pool.kspace)
+                   if (k.shape[1], k.shape[2]) != (train_pool.kspace[0].shape[1], train_pool.kspace[0].shape[2])]
+            raise StudyError(cfg.data, f"studies differ in (frames, phase encodes) {sorted(shapes)}, e.g. {odd[0]}; "
+                                       "the U-Net takes the frames as channels, so train on one frame count and matrix")
         frames = train_pool.kspace[0].shape[1]
         if frames != cfg.frames:
             cfg.frames = frames
