@@ -89,9 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
                     help="cs only: MR Studio's solver (default) or BART's pics when bart is on PATH")
     rc.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="method parameter, repeatable (e.g. --param iters=40)")
+    it = sub.add_parser("interp", help="insert slices into a CT series (linear, cubic, hrinet)")
+    it.add_argument("--study", default="ct-phantom", help="CT DICOM folder/file, or 'ct-phantom' (default)")
+    it.add_argument("--phantom-seed", type=int, default=20000, help="seed of the CT phantom (default 20000, test split)")
+    it.add_argument("--method", required=True, help="linear, cubic or hrinet")
+    it.add_argument("--model", help="hrinet model name (in models/) or checkpoint path")
+    it.add_argument("--factor", type=int, default=6, help="insert factor − 1 slices between each pair (default 6)")
+    it.add_argument("--holdout", action="store_true",
+                    help="evaluate instead: keep every factor-th slice, predict the others, score them")
+    it.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    it.add_argument("--out", help="output DIR (with --format dicom)")
+    it.add_argument("--format", choices=("dicom",), default="dicom", help="output format (default dicom)")
+    it.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    it.add_argument("--anonymize", action="store_true", help="replace patient and study identifiers")
+    it.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    it.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="method parameter, repeatable")
+    _add_select(it)
+
     tr = sub.add_parser("train", help="train a model (runs under torchrun for several GPUs/processes)")
     tr.add_argument("task", choices=("cine", "ct"), help="cine CNN or CT interpolation network")
-    tr.add_argument("--loss", default="l2", help="cine: l2, l1-fourier or ssim; ct: mse or perceptual")
+    tr.add_argument("--loss", help="cine: l2 (default), l1-fourier or ssim; ct: mse (default) or perceptual")
+    tr.add_argument("--variant", choices=("ae", "acai", "patchgan", "hrinet", "hrinet-res"),
+                    help="ct: which Table-2 configuration (default hrinet)")
     tr.add_argument("--accel", type=float, default=15.0, help="cine: acceleration R (default 15)")
     tr.add_argument("--mask", default="vd-kt", help="cine: mask kind for training (default vd-kt)")
     tr.add_argument("--data", default="phantom", help="'phantom' or a folder/file of studies")
@@ -99,16 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch", type=int, default=4)
     tr.add_argument("--time-budget", type=float, metavar="SECONDS",
                     help="lower --steps to what fits in this wall time (timed over the first 20 steps)")
-    tr.add_argument("--lr", type=float, default=1e-3)
-    tr.add_argument("--base", type=int, default=16, help="U-Net channels at the first level")
+    tr.add_argument("--lr", type=float, help="learning rate (cine 1e-3, ct 1e-4 as the papers)")
+    tr.add_argument("--base", type=int, help="channels at the first level (cine 16, ct 32)")
     tr.add_argument("--depth", type=int, default=4, help="U-Net poolings")
-    tr.add_argument("--crop", type=int, default=64, help="random readout crop width for training (0 = none)")
+    tr.add_argument("--crop", type=int, help="training crop: cine readout width (default 64, 0 = none); "
+                                            "ct square crop (default 128, a multiple of 64)")
     tr.add_argument("--train-cines", type=int, default=96, help="phantom training seeds")
     tr.add_argument("--val-cines", type=int, default=8)
     tr.add_argument("--test-cines", type=int, default=10, help="held-out phantom seeds scored into the model card")
     tr.add_argument("--val-every", type=int, default=200)
     tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--size", type=int, default=128, help="phantom matrix size")
+    tr.add_argument("--size", type=int, help="phantom matrix size (cine 128, ct 256)")
+    tr.add_argument("--train-volumes", type=int, default=24, help="ct: phantom training volumes")
     tr.add_argument("--frames", type=int, default=20, help="phantom frames")
     tr.add_argument("--coils", type=int, default=8, help="phantom coils")
     tr.add_argument("--init", help="start from these weights (name or .pt)")
@@ -280,6 +301,67 @@ def _write_recon_movie(args: argparse.Namespace, result) -> None:
     write_movie(side_by_side(stacks, levels), args.movie, fps=args.fps, force=args.force)
 
 
+def cmd_interp(args: argparse.Namespace) -> int:
+    from .core.device import choose_device
+    from .core.errors import StudyError
+    from .core.jobs import tqdm_progress
+    from .core.study import CTStudy
+    from .interp import get_interp
+    from .interp.pipeline import HU_WINDOW, holdout, interpolate
+    from .io import open_study
+
+    info = get_interp(args.method)
+    params = _parse_params(args.param)
+    if args.model:
+        params["model"] = args.model
+    if args.factor < 2:
+        raise UsageError(f"argument --factor: must be ≥ 2, got {args.factor}")
+    if args.out:
+        from pathlib import Path
+
+        if Path(args.out).exists() and any(Path(args.out).iterdir()) and not args.force:
+            raise StudyError(args.out, "folder exists and is not empty (use --force)")
+    if args.study == "ct-phantom":
+        from .core.ct_phantom import make_ct_phantom, thick
+
+        study = thick(make_ct_phantom(size=256, slices=42 * 3, seed=args.phantom_seed), 3)
+    else:
+        study = open_study(args.study, slice=args.slice, series=args.series)
+    if not isinstance(study, CTStudy):
+        raise StudyError(args.study, "is not a CT study; use 'mrstudio recon' for cines")
+    device = choose_device(args.device) if (info.uses_torch or args.device != "auto") else "cpu"
+    progress, bar = tqdm_progress(f"interp {args.method}", disable=not sys.stderr.isatty())
+    try:
+        if args.holdout:
+            r = holdout(study, args.method, gap=args.factor, device=device, progress=progress, **params)
+            out = {"method": args.method, "factor": args.factor, "psnr": _finite(r["psnr"]), "ssim": _finite(r["ssim"]),
+                   "rmse_hu": round(r["rmse_hu"], 3), "seconds": round(r["seconds"], 4), "device": device,
+                   "slices_predicted": r["slices_predicted"], "window_hu": list(HU_WINDOW)}
+        else:
+            res = interpolate(study, args.method, args.factor, device=device, progress=progress, **params)
+            out = {"method": args.method, "factor": args.factor, "slices_in": study.shape[0],
+                   "slices_out": res.study.shape[0], "spacing_mm": list(res.study.spacing),
+                   "seconds": round(res.seconds, 4), "device": device}
+            if args.out:
+                from .io.dicom_export import write_ct_dicom
+
+                desc = f"MR Studio {args.method} x{args.factor}" + (f", model {args.model}" if args.model else "")
+                write_ct_dicom(res.study, args.out, description=desc, force=args.force, anonymize=args.anonymize)
+                out["out"] = args.out
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(out))
+    elif args.holdout:
+        print(f"{args.method}: hold-out gap {args.factor}, PSNR {out['psnr']:.2f} dB, SSIM {out['ssim']:.4f} "
+              f"(HU {HU_WINDOW[0]:g}…{HU_WINDOW[1]:g} → [0, 1]), RMSE {out['rmse_hu']:.1f} HU, "
+              f"{out['seconds']:.2f} s on {device}")
+    else:
+        print(f"{args.method}: {out['slices_in']} → {out['slices_out']} slices, spacing {out['spacing_mm'][0]:.3g} mm, "
+              f"{out['seconds']:.2f} s on {device}" + (f", written to {args.out}" if args.out else ""))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -288,7 +370,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.task == "ct":
         from .train.ct import train_ct_from_args
 
+        args.ct_size = args.size or 256
         return train_ct_from_args(args)
+    args.loss, args.lr, args.base = args.loss or "l2", args.lr or 1e-3, args.base or 16
+    args.crop, args.size = 64 if args.crop is None else args.crop, args.size or 128
+    if args.variant:
+        raise UsageError("argument --variant: only for 'train ct'")
     from .train.loop import TrainConfig, train_cine
     from .train.losses import LOSSES
 
@@ -361,7 +448,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(study=args.study, screenshot=args.screenshot, device=args.gui_device)
 
 
-COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon, "bench": cmd_bench,
+COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon, "interp": cmd_interp, "bench": cmd_bench,
             "train": cmd_train}
 
 

@@ -1,0 +1,151 @@
+"""CT phantom, classical interpolation, hold-out evaluation, HRINet shapes and training, interp CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from mrstudio.core.ct_phantom import make_ct_phantom, thick
+from mrstudio.core.errors import StudyError
+from mrstudio.core.study import CTStudy
+from mrstudio.interp import get_interp
+from mrstudio.interp.pipeline import holdout, interpolate, slice_z
+
+
+def test_ct_phantom_is_deterministic_and_anatomical():
+    a = make_ct_phantom(size=64, slices=6, seed=3)
+    b = make_ct_phantom(size=64, slices=6, seed=3)
+    np.testing.assert_array_equal(a.volume, b.volume)
+    assert not np.array_equal(a.volume, make_ct_phantom(size=64, slices=6, seed=4).volume)
+    v = a.volume
+    assert v.min() < -900 and v.max() > 500  # air and bone
+    assert ((v > -900) & (v < -700)).mean() > 0.05  # lungs
+    assert not np.array_equal(v[0], v[-1])  # anatomy changes along z
+    t = thick(make_ct_phantom(size=32, slices=9, seed=0, noise_hu=0), 3)
+    assert t.shape == (3, 32, 32) and t.spacing[0] == 3.0
+    np.testing.assert_allclose(t.positions[:, 2], [1.0, 4.0, 7.0])
+
+
+def test_linear_and_cubic_respect_real_positions():
+    z = np.array([0.0, 1.0, 3.0, 6.0])
+    vol = (2.0 * z + 5.0)[:, None, None] * np.ones((4, 2, 2), np.float32)  # linear in z
+    pos = np.stack([np.zeros(4), np.zeros(4), z], 1)
+    st = CTStudy(volume=vol.astype(np.float32), positions=pos)
+    np.testing.assert_allclose(slice_z(st), z)
+    for method in ("linear", "cubic"):
+        res = interpolate(st, method, 2)
+        assert res.study.shape[0] == 7 and res.original.sum() == 4
+        mid_z = (z[:-1] + z[1:]) / 2
+        np.testing.assert_allclose(res.study.volume[1::2, 0, 0], 2 * mid_z + 5, atol=1e-4)
+        np.testing.assert_allclose(res.study.positions[1::2, 2], mid_z)
+    quad = (z ** 2)[:, None, None] * np.ones((4, 2, 2), np.float32)
+    cub = get_interp("cubic").func(quad.astype(np.float32), z, np.full((3, 1), 0.5))
+    np.testing.assert_allclose(cub[:, 0, 0, 0], ((z[:-1] + z[1:]) / 2) ** 2, rtol=1e-4)  # exact on a quadratic
+
+
+def test_holdout_scores_linear_on_phantom():
+    st = thick(make_ct_phantom(size=64, slices=39, seed=20000), 3)  # 13 thick slices
+    r = holdout(st, "linear", gap=6)
+    assert r["slices_predicted"] == 10 and r["pred"].shape == (2, 5, 64, 64)
+    assert 15 < r["psnr"] < 60 and 0 < r["ssim"] <= 1 and r["rmse_hu"] > 0
+    with pytest.raises(StudyError, match="at least 7 slices"):
+        holdout(CTStudy(volume=np.zeros((5, 8, 8), np.float32)), "linear", gap=6)
+
+
+@pytest.mark.parametrize("size,want", [(256, [(16, 16, 16), (8, 8, 8), (4, 4, 8)]),
+                                       (512, [(32, 32, 16), (16, 16, 8), (8, 8, 4)])])
+def test_hrinet_levels_match_the_papers_table(size, want):
+    from mrstudio.nets.hrinet import HRINet, HRINetConfig
+
+    net = HRINet(HRINetConfig.for_size(size, base=4))
+    with torch.no_grad():
+        maps = net.encode(torch.zeros(1, 1, size, size))
+    assert [(m.shape[2], m.shape[3], m.shape[1]) for m in maps] == want
+    with torch.no_grad():
+        assert net.decode(maps).shape == (1, 1, size, size)
+
+
+def test_alpha_mixing_endpoints_reproduce_the_inputs():
+    from mrstudio.nets.hrinet import HRINet, HRINetConfig
+
+    torch.manual_seed(0)
+    net = HRINet(HRINetConfig(size=64, base=4)).eval()
+    a, b = torch.randn(2, 1, 1, 64, 64)
+    with torch.no_grad():
+        out0 = net(a, b, torch.zeros(1))
+        out1 = net(a, b, torch.ones(1))
+        np.testing.assert_allclose(out0, net.autoencode(a), atol=1e-5)
+        np.testing.assert_allclose(out1, net.autoencode(b), atol=1e-5)
+    res = HRINet(HRINetConfig(size=64, base=4, residual=True)).eval()
+    with torch.no_grad():
+        lin = res(a, b, torch.full((1,), 0.25)) - res.decode(res.mix(res.encode(a), res.encode(b), torch.full((1,), .25)))
+    np.testing.assert_allclose(lin, 0.75 * a + 0.25 * b, atol=1e-5)
+
+
+def test_critic_loss_decreases_on_a_tiny_overfit():
+    from mrstudio.nets.hrinet import AlphaCritic
+
+    torch.manual_seed(0)
+    d1 = AlphaCritic(base=4)
+    x = torch.randn(8, 1, 32, 32)
+    alpha = torch.linspace(0, 0.5, 8)
+    opt = torch.optim.Adam(d1.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(60):
+        loss = (d1(x) - alpha).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_train_ct_tiny_then_interp_cli(tmp_path):
+    """Steps I and II for a few steps on CPU, resume, then the model through `mrstudio interp`."""
+    from mrstudio.train.ct import CTTrainConfig, train_ct
+
+    out = tmp_path / "ct-tiny.pt"
+    cfg = CTTrainConfig(variant="hrinet", steps=4, batch=1, base=4, size=64, crop=64, slices=9, train_volumes=2,
+                        val_volumes=1, test_volumes=1, val_every=2, run_dir=str(tmp_path / "run"), out=str(out),
+                        device="cpu")
+    card = train_ct(cfg)
+    assert card["task"] == "ct-interpolation" and card["steps"] == 4 and np.isfinite(card["validation"]["psnr"])
+    log = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert any("step2" in r for r in log) and any("d2" in r for r in log)  # Stage II ran both steps
+    cfg2 = CTTrainConfig(**{**cfg.__dict__, "steps": 6, "out": None})
+    train_ct(cfg2)  # resumes from step 4
+    log = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert [r["step"] for r in log][-2:] == [5, 6]
+    p = subprocess.run([sys.executable, "-m", "mrstudio", "interp", "--method", "hrinet", "--model", str(out),
+                        "--factor", "3", "--holdout", "--json", "--device", "cpu"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["method"] == "hrinet" and r["factor"] == 3 and np.isfinite(r["psnr"])
+
+
+def test_interp_cli_dicom_round_trip(tmp_path):
+    out = tmp_path / "ct"
+    p = subprocess.run([sys.executable, "-m", "mrstudio", "interp", "--method", "cubic", "--factor", "3", "--out",
+                        str(out), "--json"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["slices_in"] == 42 and r["slices_out"] == 42 * 3 - 2 and abs(r["spacing_mm"][0] - 1.0) < 1e-6
+    info = json.loads(subprocess.run([sys.executable, "-m", "mrstudio", "info", str(out), "--json"],
+                                     capture_output=True, text=True).stdout)
+    assert info["slices"] == 124 and abs(info["spacing_mm"][0] - 1.0) < 1e-3
+    import pydicom
+
+    d = pydicom.dcmread(sorted(out.glob("*.dcm"))[0])
+    assert "cubic x3" in d.DerivationDescription and d.Modality == "CT"
+    p = subprocess.run([sys.executable, "-m", "mrstudio", "interp", "--method", "linear", "--holdout", "--json"],
+                       capture_output=True, text=True)
+    r = json.loads(p.stdout)
+    assert set(r) >= {"method", "factor", "psnr", "ssim", "seconds", "device"}
+    p = subprocess.run([sys.executable, "-m", "mrstudio", "interp", "--method", "nearest"], capture_output=True,
+                       text=True)
+    assert p.returncode == 2 and "unknown interpolation method" in p.stderr
