@@ -29,6 +29,8 @@ bench: setup
 	$(VENV)/bin/mrstudio bench perf --out docs/bench-perf.md --force
 	$(VENV)/bin/mrstudio bench infer --out docs/bench-infer-cpu.md --device cpu --force
 	$(VENV)/bin/mrstudio bench cine --out docs/bench-cine.md --device cpu --force
+	$(VENV)/bin/mrstudio bench ct --out docs/bench-ct.md --device cpu --force
+	bash scripts/collect_benchmarks.sh
 
 screenshots: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mrstudio --screenshot resources/screenshots/main.png

@@ -322,9 +322,7 @@ def cmd_interp(args: argparse.Namespace) -> int:
         if Path(args.out).exists() and any(Path(args.out).iterdir()) and not args.force:
             raise StudyError(args.out, "folder exists and is not empty (use --force)")
     if args.study == "ct-phantom":
-        from .core.ct_phantom import make_ct_phantom, thick
-
-        study = thick(make_ct_phantom(size=256, slices=42 * 3, seed=args.phantom_seed), 3)
+        study = open_study("ct-phantom", seed=args.phantom_seed)
     else:
         study = open_study(args.study, slice=args.slice, series=args.series)
     if not isinstance(study, CTStudy):
@@ -400,7 +398,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 BENCHES = {"perf": "mrstudio.bench.perf:run_perf", "infer": "mrstudio.bench.infer:run_infer",
-           "cine": "mrstudio.bench.cine:run_cine"}
+           "cine": "mrstudio.bench.cine:run_cine", "ct": "mrstudio.bench.ct:run_ct",
+           "gui": "mrstudio.gui.scrub_bench:run_scrub"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -414,7 +413,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .io.atomic import check_target
 
         check_target(args.out, args.force)
-    device = choose_device(args.device) if args.suite != "perf" else "cpu"
+    device = choose_device(args.device) if args.suite not in ("perf", "gui") else "cpu"
     module, func = BENCHES[args.suite].split(":")
     runner = getattr(importlib.import_module(module), func)
     progress, bar = tqdm_progress(f"bench {args.suite}", disable=not sys.stderr.isatty())
@@ -422,7 +421,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         kwargs = {"quick": args.quick, "progress": progress}
         if args.suite != "perf":
             kwargs["device"] = device
-        if args.suite == "cine" and args.out:
+        if args.suite in ("cine", "ct") and args.out:
             from pathlib import Path
 
             kwargs["figure_dir"] = Path(args.out).parent

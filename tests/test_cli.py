@@ -187,3 +187,24 @@ def test_train_on_a_folder_of_cmrxrecon_files(tmp_path):
     p = run("recon", "--size", "32", "--frames", "8", "--coils", "2", "--method", "cnn", "--model", str(out),
             "--accel", "4", "--json")
     assert np.isfinite(json.loads(p.stdout)["psnr"])
+
+
+def test_bench_ct_quick(tmp_path):
+    out = tmp_path / "ct.md"
+    p = run("bench", "ct", "--quick", "--device", "cpu", "--out", str(out), "--json")
+    rows = {r["method"]: r for r in json.loads(p.stdout)["rows"]}
+    assert {"linear", "cubic"} <= set(rows) and rows["linear"]["psnr_mean"] > 15
+    text = out.read_text()
+    assert "Large gap" in text and "Command: `mrstudio bench ct --quick" in text
+    assert (tmp_path / "bench-ct.png").stat().st_size > 1000
+
+
+def test_bench_gui_quick(tmp_path):
+    out = tmp_path / "gui.md"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    p = subprocess.run([sys.executable, "-m", "mrstudio", "bench", "gui", "--quick", "--out", str(out), "--json"],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)["rows"]
+    assert {r["mode"] for r in rows} == {"image", "error"} and all(r["fps"] > 0 for r in rows)
+    assert "frames per second" in out.read_text()

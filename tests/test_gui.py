@@ -221,10 +221,36 @@ def test_ct_study_is_shown_with_methods_disabled(qtbot, settings):
     make_app()
     vol = np.linspace(-1000, 1000, 6 * 32 * 32, dtype=np.float32).reshape(6, 32, 32)
     ct = CTStudy(volume=vol, spacing=(2.5, 0.7, 0.7))
-    w = MainWindow(ct, device="cpu", settings=settings)
+    w = MainWindow(ct, device="cpu", settings=settings, autorun=False)
     qtbot.addWidget(w)
     assert list(w.grid.panels) == ["CT volume (HU)"]
     assert not w.methods_dock.isEnabled() and w.frame_slider.maximum() == 5
+
+
+def test_ct_interpolation_workspace(qtbot, settings, tmp_path):
+    from mrstudio.core.ct_phantom import make_ct_phantom, thick
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+    from mrstudio.io import open_study
+
+    make_app()
+    ct = thick(make_ct_phantom(size=64, slices=39, seed=20000), 3)  # 13 slices, 3 mm
+    w = MainWindow(ct, device="cpu", settings=settings, autorun=False)
+    qtbot.addWidget(w)
+    assert w.ct_dock.isVisibleTo(w) and list(w.reformat.items) == ["original"]
+    job = w.run_ct("linear", None, 3, False)
+    assert w.bridge.wait_all(30) and job.status == "done"
+    assert list(w.grid.panels) == ["original (nearest)", "linear ×3"]
+    assert w.frame_slider.maximum() == 12 * 3 and "13 → 37 slices" in w.ct_panel.result.text()
+    assert list(w.reformat.items) == ["original", "linear ×3"]
+    job = w.export_ct_dicom(str(tmp_path))
+    assert w.bridge.wait_all(30) and job.status == "done"
+    folder = next(p for p in tmp_path.iterdir() if p.is_dir())
+    back = open_study(folder)
+    assert back.shape == (37, 64, 64) and abs(back.spacing[0] - 1.0) < 1e-3
+    job = w.run_ct("cubic", None, 6, True)
+    assert w.bridge.wait_all(30) and job.status == "done"
+    assert list(w.grid.panels) == ["held-out truth", "cubic"] and "PSNR" in w.last_message
 
 
 def test_excepthook_logs_without_blocking(tmp_path, monkeypatch, capsys):

@@ -252,6 +252,7 @@ def _dicom(path, modality="MR", series_uid="1.2.3.4", pixels=None, instance=1, i
     ds.SOPClassUID, ds.SOPInstanceUID = sop, ds.file_meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.SeriesInstanceUID, ds.StudyInstanceUID = modality, series_uid, "1.2.3"
     ds.PatientName, ds.PatientID = "Doe^Jane", "PID12345"
+    ds.StudyDate, ds.StudyTime, ds.StudyID, ds.SeriesNumber = "20261130", "120000", "1", 1
     ds.SeriesDescription = f"{modality} test"
     ds.InstanceNumber = instance
     ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
@@ -358,3 +359,67 @@ def test_info_cli_on_each_format(tmp_path):
 def test_fftc_matches_fft2c_axis():  # the oversampling removal uses 1-D centred FFTs
     x = _cine(1, 1, 4, 6)[0, 0]
     np.testing.assert_allclose(fftc(fftc(x, axis=-1), axis=-2), fft2c(x), atol=1e-5)
+
+
+def test_dicom_enhanced_mr_multiframe(tmp_path):
+    """Enhanced MR Image Storage (PS3.3 A.36): one file, per-frame functional groups, shuffled frames."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    t, ny, nx = 4, 6, 5
+    frames = RNG.integers(0, 1000, (t, ny, nx)).astype(np.uint16)
+    order = [2, 0, 3, 1]  # file order vs. cardiac phase
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4.1"
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.SeriesInstanceUID, ds.StudyInstanceUID = "MR", generate_uid(), generate_uid()
+    ds.NumberOfFrames = t
+    shared = Dataset()
+    pm, po = Dataset(), Dataset()
+    pm.PixelSpacing, pm.SliceThickness = [2.0, 2.0], 8.0
+    po.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    shared.PixelMeasuresSequence, shared.PlaneOrientationSequence = Sequence([pm]), Sequence([po])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    per = []
+    for phase in order:
+        item, fc, cs, pp = Dataset(), Dataset(), Dataset(), Dataset()
+        fc.TemporalPositionIndex = phase + 1
+        cs.NominalCardiacTriggerDelayTime = phase * 50.0
+        pp.ImagePositionPatient = [0, 0, 0]
+        item.FrameContentSequence, item.CardiacSynchronizationSequence = Sequence([fc]), Sequence([cs])
+        item.PlanePositionSequence = Sequence([pp])
+        per.append(item)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per)
+    ds.Rows, ds.Columns = ny, nx
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = np.ascontiguousarray(frames[order]).tobytes()
+    d = tmp_path / "enh"
+    d.mkdir()
+    ds.save_as(d / "enhanced.dcm", enforce_file_format=True)
+    st = open_study(d)
+    assert st.shape == (1, t, ny, nx) and st.fov_mm == (12.0, 10.0)
+    np.testing.assert_allclose(np.abs(st.reference), frames, atol=1e-3)  # back in cardiac order
+
+
+def test_dicomdir(tmp_path):
+    """A DICOMDIR (PS3.10 media) written by pydicom's FileSet opens the series it references."""
+    from pydicom import dcmread
+    from pydicom.fileset import FileSet
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        _dicom(src / f"{i}.dcm", pixels=np.full((4, 5), i * 10), trigger=i * 30.0)
+    fs = FileSet()
+    for i in range(3):
+        fs.add(dcmread(src / f"{i}.dcm"))
+    media = tmp_path / "media"
+    fs.write(media)
+    st = open_study(media / "DICOMDIR")
+    assert st.frames == 3 and st.matrix == (4, 5)
+    np.testing.assert_allclose(np.abs(st.reference)[:, 0, 0], [0, 10, 20], atol=1e-3)

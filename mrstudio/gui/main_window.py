@@ -236,6 +236,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.mask_editor = MaskEditor(20, 128)
         self.mask_dock = self._dock("Mask", self.mask_editor, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.mask_editor.apply_requested.connect(self.apply_mask)
+        from .ct_panel import CTPanel, ReformatView
+
+        self.ct_panel = CTPanel()
+        self.ct_panel.run_requested.connect(self.run_ct)
+        self.ct_dock = self._dock("CT interpolation", self.ct_panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.ct_dock.hide()
+        self.reformat = ReformatView()
         self.metrics = MetricsPanel()
         self.profiles = ProfilePanel()
         self.jobs = JobsPanel(self.bridge)
@@ -243,6 +250,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self.metrics, "Metrics")
         self.tabs.addTab(self.profiles, "x–t profiles")
         self.tabs.addTab(self.jobs, "Jobs")
+        self.tabs.addTab(self.reformat, "CT reformat")
         self.bottom_dock = self._dock("Analysis", self.tabs, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.methods_dock, self.mask_dock], [260, 330], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.bottom_dock], [300], QtCore.Qt.Orientation.Vertical)
@@ -365,10 +373,26 @@ class MainWindow(QtWidgets.QMainWindow):
             self.session = None
             self.methods_dock.setEnabled(False)
             self.mask_dock.setEnabled(False)
+            self.ct_dock.show()
+            self.ct_result = None
             self._show_stacks({"CT volume (HU)": study.volume.astype(np.float32)}, "CT volume (HU)")
-            self.statusBar().showMessage(f"{study.name}: CT {study.volume.shape} — slice interpolation is in the "
-                                         "CT workspace", 10000)
+            self._set_window(-1000.0, 400.0)
+            self.reformat.show_volumes({"original": study.volume}, {"original": study.spacing[0]}, study.spacing[2])
+            warn = "; ".join(study.meta.get("warnings", []))
+            msg = f"{study.name}: {study.shape[0]} slices, {study.spacing[0]:.3g} mm"
+            if warn:
+                self.notify("CT study", f"{msg} — {warn}")
+            else:
+                self.inform(msg)
+            if self.autorun:  # the default: the first learned interpolator (else cubic), ×3
+                labels = [m[0] for m in self.ct_panel._methods]
+                pick = next((i for i, lab in enumerate(labels) if lab.startswith("HRINet")), labels.index("cubic"))
+                self.ct_panel.method.setCurrentIndex(pick)
+                method, model = self.ct_panel.selected()
+                self.run_ct(method, model, self.ct_panel.factor.value(), False)
+                self.tabs.setCurrentWidget(self.reformat)
             return
+        self.ct_dock.hide()
         self.methods_dock.setEnabled(True)
         self.mask_dock.setEnabled(True)
         frames, ny = study.frames, study.matrix[0]
@@ -439,6 +463,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _job_failed(self, job: Job) -> None:
         self.notify(f"{job.title} failed", job.error or "unknown error")
 
+    def inform(self, text: str) -> None:
+        """A passing message in the status bar (also kept in ``last_message``), no dialog."""
+        self.last_message = text
+        self.statusBar().showMessage(text.splitlines()[0], 15000)
+
     def notify(self, title: str, text: str) -> None:
         """A non-blocking warning (kept in ``last_message`` for tests and the status bar)."""
         self.last_message = f"{title}: {text}"
@@ -491,6 +520,56 @@ class MainWindow(QtWidgets.QMainWindow):
         pts = self.grid.line_points()
         if pts:
             self._line_changed(*pts)
+
+    def _set_window(self, lo: float, hi: float) -> None:
+        self.window_slider.blockSignals(True)
+        self.window_slider.setRange(min(lo, self.window_slider.minimum()), max(hi, self.window_slider.maximum()))
+        self.window_slider.setValue((lo, hi))
+        self.window_slider.blockSignals(False)
+        self.grid.set_window(lo, hi)
+
+    # -- CT interpolation --------------------------------------------------------
+    def run_ct(self, method: str, model: str | None, factor: int, holdout: bool) -> Job | None:
+        """Interpolate the CT study (or hold out slices and score) in the background."""
+        study = self.study
+        if not isinstance(study, CTStudy):
+            return None
+        params = {"model": model} if model else {}
+
+        def work(progress=None, cancel=None):
+            from ..interp.pipeline import holdout as run_holdout
+            from ..interp.pipeline import interpolate
+
+            if holdout:
+                return run_holdout(study, method, gap=factor, device=self.device, progress=progress, cancel=cancel,
+                                   **params)
+            return interpolate(study, method, factor, device=self.device, progress=progress, cancel=cancel, **params)
+
+        label = model or method
+        return self.bridge.submit(f"{label} ×{factor}" + (" hold-out" if holdout else ""), work,
+                                  on_done=lambda r: self._ct_done(r, label, factor, holdout))
+
+    def _ct_done(self, r, label: str, factor: int, holdout: bool) -> None:
+        study = self.study
+        if holdout:
+            truth = r["truth"].reshape(-1, *r["truth"].shape[2:])
+            pred = r["pred"].reshape(-1, *r["pred"].shape[2:])
+            self._show_stacks({"held-out truth": truth, label: pred}, "held-out truth")
+            text = (f"{label}, hold-out gap {factor}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f} "
+                    f"(HU −1000…1000 → [0, 1]), RMSE {r['rmse_hu']:.1f} HU, {r['seconds']:.2f} s")
+        else:
+            self.ct_result = r
+            new = r.study.volume
+            nearest = study.volume[np.minimum(np.round(np.arange(len(new)) / factor).astype(int), study.shape[0] - 1)]
+            self._show_stacks({"original (nearest)": nearest, f"{label} ×{factor}": new}, None)
+            self.reformat.show_volumes({"original": study.volume, f"{label} ×{factor}": new},
+                                       {"original": study.spacing[0], f"{label} ×{factor}": r.study.spacing[0]},
+                                       study.spacing[2])
+            text = (f"{label} ×{factor}: {study.shape[0]} → {new.shape[0]} slices, {r.study.spacing[0]:.3g} mm, "
+                    f"{r.seconds:.2f} s on {r.device}")
+        self._set_window(-1000.0, 400.0)
+        self.ct_panel.result.setText(text)
+        self.inform(text)
 
     def set_frame(self, t: int) -> None:
         self.grid.set_frame(t)
@@ -607,6 +686,12 @@ class MainWindow(QtWidgets.QMainWindow):
             return None
 
     def export_dicom_dialog(self) -> None:
+        if isinstance(self.study, CTStudy):
+            folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export the interpolated CT into folder",
+                                                                str(self.settings.value("last_dir", "")))
+            if folder:
+                self.export_ct_dicom(folder)
+            return
         name = self._choose_result("Export DICOM")
         if not name:
             return
@@ -614,6 +699,25 @@ class MainWindow(QtWidgets.QMainWindow):
                                                             str(self.settings.value("last_dir", "")))
         if folder:
             self.export_dicom(name, folder)
+
+    def export_ct_dicom(self, folder: str, force: bool = False) -> Job | None:
+        """Write the last interpolated CT volume as a CT series into a new sub-folder of ``folder``."""
+        import re
+
+        from ..io.dicom_export import write_ct_dicom
+
+        r = getattr(self, "ct_result", None)
+        if r is None:
+            self.notify("Export DICOM", "Interpolate the CT study first; there is no new volume to export.")
+            return None
+        target = Path(folder) / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{r.study.name}").strip("_")
+        if target.exists() and any(target.iterdir()) and not force:
+            self.notify("Export DICOM", f"{target} exists and is not empty; nothing written.")
+            return None
+        desc = f"MR Studio {r.method} x{r.factor}" + (f", model {r.study.meta['interpolated']['params'].get('model')}"
+                                                     if r.method == "hrinet" else "")
+        return self.bridge.submit("DICOM CT", lambda progress=None, cancel=None: write_ct_dicom(
+            r.study, target, description=desc, force=force, progress=progress, cancel=cancel))
 
     def export_dicom(self, name: str, folder: str, force: bool = False) -> Job | None:
         """Write result ``name`` as a DICOM series into a new sub-folder of ``folder``."""

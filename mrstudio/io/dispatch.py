@@ -65,7 +65,7 @@ def _hdf5_kind(path: Path) -> str:
 
 def open_study(path: str | Path, slice: int | None = None, series: int | str | None = None,  # noqa: A002
                **options) -> CineStudy | CTStudy:
-    """Open a study by content: ``"phantom"`` (the built-in phantom), or a file/folder.
+    """Open a study by content: ``"phantom"`` (the built-in cine phantom), ``"ct-phantom"``, or a file/folder.
 
     Formats: MR Studio ``.h5``/``.npz``, OCMR (ISMRMRD ``.h5``), CMRxRecon (``.mat`` v7.3),
     fastMRI ``.h5``, DICOM (folder, file or DICOMDIR). ``slice`` chooses a slice of
@@ -76,6 +76,11 @@ def open_study(path: str | Path, slice: int | None = None, series: int | str | N
         from ..core.phantom import make_phantom
 
         return make_phantom(**options)
+    if str(path) == "ct-phantom":  # the procedural thoracic CT, 3 mm slices (a held-out seed by default)
+        from ..core.ct_phantom import make_ct_phantom, thick
+
+        seed = int(options.get("seed", 20000))
+        return thick(make_ct_phantom(size=int(options.get("size", 256)), slices=42 * 3, seed=seed), 3)
     p = Path(path)
     kind = sniff(p)
     if kind == "dicom":

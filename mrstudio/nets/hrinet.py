@@ -134,6 +134,9 @@ class HRINet(nn.Module):
         self.cfg = cfg or HRINetConfig()
         self.encoder = Encoder(self.cfg)
         self.decoder = Decoder(self.cfg)
+        if self.cfg.residual:  # start as linear interpolation: the correction is zero at first
+            nn.init.zeros_(self.decoder.out.weight)
+            nn.init.zeros_(self.decoder.out.bias)
 
     def encode(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self.encoder(x)

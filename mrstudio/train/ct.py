@@ -261,7 +261,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
             opt_g.step()
-            row["step2"] = float(loss)
+            row["step2"] = loss.item()
         else:  # Step I: ACAI (+ PatchGAN in Stage II)
             pairs = []
             for _ in range(cfg.batch):
@@ -282,14 +282,14 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
             opt_g.step()
-            row["step1"] = float(loss)
+            row["step1"] = loss.item()
             if use_d1:
                 target_mix = cfg.gamma * x1 + (1 - cfg.gamma) * recon.detach()
                 l_d1 = (critic1(mixed.detach()) - alpha).pow(2).mean() + critic1(target_mix).pow(2).mean()
                 opt_d1.zero_grad(set_to_none=True)
                 l_d1.backward()
                 opt_d1.step()
-                row["d1"] = float(l_d1)
+                row["d1"] = l_d1.item()
             if gan:
                 real, fake = critic2(x1), critic2(mixed.detach())
                 l_d2 = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
@@ -297,7 +297,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 opt_d2.zero_grad(set_to_none=True)
                 l_d2.backward()
                 opt_d2.step()
-                row["d2"] = float(l_d2)
+                row["d2"] = l_d2.item()
         done = step + 1
         if budget_at is not None and done == budget_at:
             per = (time.perf_counter() - t0) / (done - start)
