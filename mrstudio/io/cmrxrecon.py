@@ -84,6 +84,10 @@ def read_cmrxrecon(path: str | Path, slice: int | None = None) -> CineStudy:  # 
                 raise StudyError(path, f"'{key}' has {ds.ndim} dimensions {ds.shape}, expected {want} "
                                        f"(MATLAB {'(kx, ky, sz, t)' if single else '(kx, ky, sc, sz, t)'})")
             nz = ds.shape[1]
+            from ..core.memory import check_fits
+
+            check_fits(16.0 * ds.size / max(nz, 1) * 3, f"one slice of '{key}' {ds.shape}", path,
+                       "the declared k-space is larger than memory")
             s = nz // 2 if slice is None else slice
             if not 0 <= s < nz:
                 raise StudyError(path, f"slice {s} not in the file ({nz} slices)")

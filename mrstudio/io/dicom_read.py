@@ -107,6 +107,8 @@ def _headers(label: Path, files: list[Path]) -> dict[str, list[tuple[Path, Any]]
         except Exception as exc:
             raise StudyError(p, f"not a readable DICOM file ({type(exc).__name__}: {exc})") from None
         if "PixelData" not in ds and "Rows" not in ds:
+            if str(ds.get("SOPClassUID", "")) in (CT_STORAGE, MR_STORAGE, ENHANCED_MR_STORAGE):
+                raise StudyError(p, "an MR/CT image file without image attributes or pixel data (truncated?)")
             continue  # presentation states, reports, …
         uid = str(ds.get("SeriesInstanceUID", ""))
         if not uid:
@@ -258,6 +260,10 @@ def _read_ct(label: Path, items: list[tuple[Path, Any]]) -> CTStudy:
     else:
         dz = float(first.get("SliceThickness", 1.0) or 1.0)
     ps = first.get("PixelSpacing", [1.0, 1.0])
+    from ..core.memory import check_fits
+
+    check_fits(8.0 * len(items) * shape[0] * shape[1], f"CT volume {len(items)}×{shape[0]}×{shape[1]}", label,
+               "open fewer slices (a sub-folder)")
     vol = np.empty((len(items), *shape), np.float32)
     for i, (p, ds) in enumerate(items):
         vol[i] = _pixels(p, ds)  # HU: RescaleSlope/Intercept applied

@@ -14,6 +14,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 def sniff(path: Path) -> str:
     """Name the format of ``path``: ``"dicom"``, ``"hdf5"``, ``"npz"``, or raise :class:`StudyError`."""
     if not path.exists():
+        if path.is_symlink():
+            raise StudyError(path, "a broken or looping symbolic link")
         raise StudyError(path, "file not found")
     if path.is_dir():
         from .dicom_read import looks_like_dicom

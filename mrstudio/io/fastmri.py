@@ -47,6 +47,10 @@ def read_fastmri(path: str | Path, slice: int | None = None) -> CineStudy:  # no
             s = nz // 2 if slice is None else slice
             if not 0 <= s < nz:
                 raise StudyError(path, f"slice {s} not in the file ({nz} slices)")
+            from ..core.memory import check_fits
+
+            check_fits(8.0 * ds.size / max(nz, 1) * 4, f"one slice of 'kspace' {ds.shape}", path,
+                       "the declared k-space is larger than memory")
             k = ds[s].astype(np.complex64)
             mask = f["mask"][()] if "mask" in f else None
             xml = f["ismrmrd_header"][()] if "ismrmrd_header" in f else None

@@ -79,6 +79,10 @@ def read_ismrmrd(path: str | Path, slice: int = 0) -> CineStudy:  # noqa: A002 -
             if not is_ismrmrd(f):
                 raise StudyError(path, "not an ISMRMRD file (needs dataset/data and dataset/xml)")
             raw_xml = f["dataset/xml"][()]
+            from ..core.memory import check_fits
+
+            check_fits(f["dataset/data"].id.get_storage_size() * 3, "reading the acquisitions", path,
+                       "the file is larger than memory; split it by slice first")
             rows = f["dataset/data"][()]
     except StudyError:
         raise
@@ -133,6 +137,10 @@ def _assemble(path: Path, hdr: dict[str, Any], rows: np.ndarray, slice_: int) ->
     frames = max(hdr["phase"]["maximum"] + 1, int(idx["phase"][sel].max()) + 1)
     ky_center = hdr["kspace_encoding_step_1"]["center"]
     ky_offset = enc_y // 2 - ky_center  # partial Fourier: the centre sits at enc_y // 2
+    from ..core.memory import check_fits
+
+    check_fits(3 * 8.0 * c * frames * enc_y * enc_x, f"k-space {c}×{frames}×{enc_y}×{enc_x}", path,
+               "the header declares a very large matrix; check the file")
     kspace = np.zeros((c, frames, enc_y, enc_x), np.complex64)
     counts = np.zeros((frames, enc_y), np.int32)
     for i in sel:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import StudyError
+from ..core.memory import check_fits
 from ..core.study import CineStudy
 from .atomic import atomic_path
 
@@ -88,6 +89,8 @@ def _read_npz(path: Path) -> tuple[str, int, dict[str, Any], dict[str, np.ndarra
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
+            declared = sum(i.file_size for i in z.zip.infolist())
+            check_fits(2 * declared, "unpacking the .npz", path, "crop the study before saving it")
             if "format" not in keys:
                 raise StudyError(path, "not an MR Studio .npz (no 'format' entry)")
             fmt, ver = str(z["format"]), int(z["format_version"])
@@ -116,6 +119,8 @@ def _read_h5(path: Path) -> tuple[str, int, dict[str, Any], dict[str, np.ndarray
                 if k in f:
                     if not isinstance(f[k], h5py.Dataset):
                         raise StudyError(path, f"'{k}' is not a dataset")
+                    check_fits(3 * f[k].size * f[k].dtype.itemsize, f"reading '{k}' {f[k].shape}", path,
+                               "crop the study or reduce coils/frames before saving it")
                     arrays[k] = f[k][()]
     except StudyError:
         raise

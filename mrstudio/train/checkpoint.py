@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,9 @@ def load_state(name_or_path: str | Path, verify: bool = True) -> tuple[dict[str,
             raise CheckpointError(pt, f"sha256 {digest[:12]}… does not match the model card's "
                                   f"{str(card.get('sha256'))[:12]}… (file changed or corrupt)")
     try:
-        state = torch.load(pt, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols; the error (if any) says enough
+            warnings.simplefilter("ignore")
+            state = torch.load(pt, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise CheckpointError(pt, f"not a loadable weights-only checkpoint ({type(exc).__name__}: "
                               f"{str(exc).splitlines()[0][:200]})") from None
