@@ -272,3 +272,17 @@ def test_excepthook_logs_without_blocking(tmp_path, monkeypatch, capsys):
         sys.excepthook = old
     assert "ValueError: boom" in (tmp_path / "mrstudio" / "mrstudio.log").read_text()
     assert "boom" in capsys.readouterr().err
+
+
+def test_corrupted_settings_file_is_survived(qtbot, tmp_path):
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+
+    make_app()
+    ini = tmp_path / "broken.ini"
+    ini.write_bytes(b"\x00\xff[General]\nrecent=@Invalid(\x01\x02\nfps=banana\naccel=-3\ngeometry=@ByteArray(zz\n")
+    s = QtCore.QSettings(str(ini), QtCore.QSettings.Format.IniFormat)
+    w = MainWindow(None, device="cpu", settings=s)
+    qtbot.addWidget(w)
+    assert w._recent() == [] and 1 <= w.fps.value() <= 60
+    w.close()

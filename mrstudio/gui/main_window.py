@@ -206,7 +206,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_slider.setMinimumWidth(220)
         self.fps = QtWidgets.QSpinBox()
         self.fps.setRange(1, 60)
-        self.fps.setValue(int(self.settings.value("fps", 20)))
+        self.fps.setValue(int(self._number("fps", 20, 1, 60)))
         self.fps.setSuffix(" fps")
         self.fps.valueChanged.connect(lambda v: self.timer.setInterval(int(1000 / v)))
         self.mode = QtWidgets.QComboBox()
@@ -352,11 +352,20 @@ class MainWindow(QtWidgets.QMainWindow):
             self.settings.setValue("recent", json.dumps([path, *recent][:MAX_RECENT]))
             self._update_recent_menu()
 
+    def _number(self, key: str, default: float, lo: float, hi: float) -> float:
+        """A numeric setting; a missing, garbled or out-of-range value gives ``default``."""
+        try:
+            v = float(self.settings.value(key, default))
+        except (TypeError, ValueError):
+            return default
+        return v if lo <= v <= hi else default
+
     def _recent(self) -> list[str]:
         try:
-            return list(json.loads(str(self.settings.value("recent", "[]"))))
+            recent = json.loads(str(self.settings.value("recent", "[]")))
         except (TypeError, ValueError):
             return []
+        return [str(p) for p in recent] if isinstance(recent, list) else []
 
     def _update_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -396,7 +405,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.methods_dock.setEnabled(True)
         self.mask_dock.setEnabled(True)
         frames, ny = study.frames, study.matrix[0]
-        spec = MaskSpec(accel=float(self.settings.value("accel", 15.0)))
+        spec = MaskSpec(accel=self._number("accel", 15.0, 1.5, 200.0))
         self.mask_editor.setParent(None)
         self.mask_editor = MaskEditor(frames, ny, spec)
         self.mask_editor.apply_requested.connect(self.apply_mask)

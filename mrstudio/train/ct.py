@@ -15,7 +15,8 @@ variant        levels  D1  D2  Step II  meaning
 
 Schedule: the first half of ``steps`` is Stage I (Step I with D1 only: "only trained the
 autoencoder with discriminator D1"), the second half Stage II (Step I with D1 and D2,
-alternating with Step II where the variant has it). λ = 0.5, γ = 0.2 (ACAI), β = 5e-4 at
+alternating with Step II where the variant has it). ``hrinet-res`` starts at an identity
+correction (linear interpolation), so it skips Stage I (``stage1 = 0``). λ = 0.5, γ = 0.2 (ACAI), β = 5e-4 at
 256² (5e-3 at 512²), Adam lr 1e-4, as the paper. Step I: two random slices of one volume,
 α ~ U(0, 0.5) (ACAI). Step II: 7 consecutive slices, ends in, the 5 between out at
 α = 1/6 … 5/6. Training uses random square crops of ``crop`` pixels (the networks are
@@ -75,6 +76,7 @@ class CTTrainConfig:
     resume: bool = True
     device: str = "auto"
     time_budget_s: float | None = None
+    stage1: float | None = None  # fraction of steps in Stage I (default: 0.5, the paper; 0 for hrinet-res)
 
 
 def phantom_volumes(seeds, size: int, slices: int, thick: int) -> list[np.ndarray]:
@@ -232,7 +234,8 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         fp, ft = perceptual(pred), perceptual(target)
         return sum(F.mse_loss(a, b) for a, b in zip(fp, ft)) / len(fp)
 
-    half = cfg.steps // 2
+    stage1 = cfg.stage1 if cfg.stage1 is not None else (0.0 if residual else 0.5)
+    half = int(cfg.steps * stage1)
     t0 = time.perf_counter()
     budget_at = start + 10 if cfg.time_budget_s else None
     for step in range(start, cfg.steps):
@@ -303,7 +306,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             per = (time.perf_counter() - t0) / (done - start)
             fit = done + int((cfg.time_budget_s - (time.perf_counter() - t0)) / (per * 1.2))
             cfg.steps = max(done + 1, min(cfg.steps, fit))
-            half = cfg.steps // 2
+            half = int(cfg.steps * stage1)
             cfg.val_every = max(1, min(cfg.val_every, cfg.steps // 5))
         row["seconds"] = round(time.perf_counter() - t0, 2)
         if done % cfg.val_every == 0 or done == cfg.steps:
