@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train a model (runs under torchrun for several GPUs/processes)")
     tr.add_argument("task", choices=("cine", "ct"), help="cine CNN or CT interpolation network")
     tr.add_argument("--loss", help="cine: l2 (default), l1-fourier or ssim; ct: mse (default) or perceptual")
-    tr.add_argument("--variant", choices=("ae", "acai", "patchgan", "hrinet", "hrinet-res"),
+    tr.add_argument("--variant", choices=("ae", "acai", "patchgan", "hrinet", "hrinet-res", "hrinet-skip"),
                     help="ct: which Table-2 configuration (default hrinet)")
     tr.add_argument("--accel", type=float, default=15.0, help="cine: acceleration R (default 15)")
     tr.add_argument("--mask", default="vd-kt", help="cine: mask kind for training (default vd-kt)")

@@ -87,6 +87,18 @@ def test_alpha_mixing_endpoints_reproduce_the_inputs():
     np.testing.assert_allclose(lin, 0.75 * a + 0.25 * b, atol=1e-5)
 
 
+def test_skip_variant_mixes_every_level_and_starts_as_linear():
+    from mrstudio.nets.hrinet import HRINet, HRINetConfig
+
+    net = HRINet(HRINetConfig(size=64, base=4, residual=True, skips=True)).eval()
+    a, b = torch.randn(2, 1, 1, 64, 64)
+    with torch.no_grad():
+        maps = net.encode(a)
+        assert [m.shape[-1] for m in maps] == [4, 2, 1, 64, 32, 16, 8]  # code, f1, f2, then the skips
+        out = net(a, b, torch.full((1,), 0.5))
+    np.testing.assert_allclose(out, 0.5 * a + 0.5 * b, atol=1e-6)  # zero-initialised correction
+
+
 def test_critic_loss_decreases_on_a_tiny_overfit():
     from mrstudio.nets.hrinet import AlphaCritic
 

@@ -49,6 +49,7 @@ class HRINetConfig:
     latent: tuple[int, int, int] = (16, 8, 8)  # channels at size/16, size/32, size/64
     levels: int = 3  # 1 = ACAI (latent code only), 3 = HRINet (code + two feature levels)
     residual: bool = False
+    skips: bool = False  # also mix the encoder's full-, 1/2-, 1/4- and 1/8-size features (extension)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -77,6 +78,7 @@ class Encoder(nn.Module):
             nn.Sequential(nn.Conv2d(chans[i], chans[i + 1], 3, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
                           _block(chans[i + 1], chans[i + 1])) for i in range(4))  # H → H/16
         self.code = nn.Conv2d(chans[4], cfg.latent[0], 1)
+        self.skips = cfg.skips
         self.deeper = nn.ModuleList()
         self.bottle = nn.ModuleList()
         for lvl in range(1, cfg.levels):
@@ -85,14 +87,17 @@ class Encoder(nn.Module):
             self.bottle.append(nn.Conv2d(chans[4], cfg.latent[lvl], 1))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The mixed levels (code first); with ``skips``, followed by the H, H/2, H/4, H/8 features."""
         h = self.stem(x)
+        feats = [h]
         for d in self.down:
             h = d(h)
+            feats.append(h)
         out = [self.code(h)]
         for deeper, bottle in zip(self.deeper, self.bottle):
             h = deeper(h)
             out.append(bottle(h))
-        return out
+        return out + feats[:4] if self.skips else out
 
 
 class Decoder(nn.Module):
@@ -109,7 +114,9 @@ class Decoder(nn.Module):
             self.from_deep.append(_block(c + lat[lvl], chans[4]))
             c = chans[4]
         self.at_code = _block(c + lat[0], chans[4])
-        self.up = nn.ModuleList(_block(chans[4 - i], chans[3 - i]) for i in range(4))  # H/16 → H
+        self.skips = cfg.skips
+        extra = [chans[3 - i] if cfg.skips else 0 for i in range(4)]
+        self.up = nn.ModuleList(_block(chans[4 - i] + extra[i], chans[3 - i]) for i in range(4))  # H/16 → H
         self.out = nn.Conv2d(chans[0], 1, 1)
 
     def forward(self, maps: list[torch.Tensor]) -> torch.Tensor:
@@ -121,8 +128,12 @@ class Decoder(nn.Module):
         code = maps[0]
         h = code if h is None else torch.cat([F.interpolate(h, size=code.shape[-2:], mode="nearest"), code], 1)
         h = self.at_code(h)
-        for up in self.up:
-            h = up(F.interpolate(h, scale_factor=2, mode="nearest"))
+        skips = maps[self.levels:][::-1] if self.skips else []  # H/8, H/4, H/2, H
+        for i, up in enumerate(self.up):
+            h = F.interpolate(h, scale_factor=2, mode="nearest")
+            if skips:
+                h = torch.cat([h, skips[i]], 1)
+            h = up(h)
         return self.out(h)
 
 

@@ -11,6 +11,8 @@ variant        levels  D1  D2  Step II  meaning
 ``patchgan``   3       ✓   ✓   –        HRINet architecture, critics, no large-gap step
 ``hrinet``     3       ✓   ✓   ✓        HRINet; content loss MSE or perceptual (``--loss``)
 ``hrinet-res`` 3       ✓   ✓   ✓        MR Studio extension: decoder adds to linear interp.
+``hrinet-skip`` 3      ✓   ✓   ✓        extension: residual, and the full-, 1/2-, 1/4-,
+                                        1/8-size features are α-mixed and decoded too
 =============  ======  ==  ==  =======  ==============================================
 
 Schedule: the first half of ``steps`` is Stage I (Step I with D1 only: "only trained the
@@ -43,9 +45,10 @@ import numpy as np
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
 
-VARIANTS = {"ae": (1, False, False, False, False), "acai": (1, True, False, False, False),
-            "patchgan": (3, True, True, False, False), "hrinet": (3, True, True, True, False),
-            "hrinet-res": (3, True, True, True, True)}  # levels, D1, D2, Step II, residual
+VARIANTS = {"ae": (1, False, False, False, False, False), "acai": (1, True, False, False, False, False),
+            "patchgan": (3, True, True, False, False, False), "hrinet": (3, True, True, True, False, False),
+            "hrinet-res": (3, True, True, True, True, False),
+            "hrinet-skip": (3, True, True, True, True, True)}  # levels, D1, D2, Step II, residual, skips
 CT_SPLITS = {"train": range(0, 10_000), "val": range(10_000, 20_000), "test": range(20_000, 30_000)}
 
 
@@ -163,7 +166,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         raise StudyError("--loss", f"CT losses are mse and perceptual, got {cfg.loss!r}")
     if cfg.crop % 64:
         raise StudyError("--crop", f"crop must be a multiple of 64 (the smallest map is 1/64), got {cfg.crop}")
-    levels, use_d1, use_d2, step2, residual = VARIANTS[cfg.variant]
+    levels, use_d1, use_d2, step2, residual, skips = VARIANTS[cfg.variant]
     beta = cfg.beta if cfg.beta is not None else (5e-3 if cfg.size >= 512 else 5e-4)
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
@@ -202,7 +205,8 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
     size = min(min(v.shape[1:]) for v in train)
     crop = min(cfg.crop, size // 64 * 64)
 
-    gen = HRINet(HRINetConfig.for_size(cfg.size, base=cfg.base, levels=levels, residual=residual)).to(device)
+    gen = HRINet(HRINetConfig.for_size(cfg.size, base=cfg.base, levels=levels, residual=residual,
+                                       skips=skips)).to(device)
     if cfg.init:
         state, _, _ = load_state(cfg.init)
         gen.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
