@@ -4,7 +4,7 @@ TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 export VENV TORCH_SPEC
 
-.PHONY: setup setup-test run test test-all lint bench screenshots clean
+.PHONY: setup setup-test run test test-all lint bench screenshots dist clean
 
 setup:
 	@bash scripts/setup.sh
@@ -34,6 +34,12 @@ bench: setup
 
 screenshots: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mrstudio --screenshot resources/screenshots/main.png
+
+dist: setup
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check "pyinstaller>=6.10"
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/mrstudio.spec
+	QT_QPA_PLATFORM=offscreen dist/mrstudio/mrstudio --version
+	@du -sh dist/mrstudio
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -363,13 +363,17 @@ def cmd_interp(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .core.jobs import tqdm_progress
-
     if args.task == "ct":
-        from .train.ct import train_ct_from_args
+        from .train.ct import CTTrainConfig, train_ct
 
-        args.ct_size = args.size or 256
-        return train_ct_from_args(args)
+        loss, variant, size = args.loss or "mse", args.variant or "hrinet", args.size or 256
+        name = Path(args.out).stem if args.out else f"ct-{variant}-{loss}-{size}"
+        cfg = CTTrainConfig(variant=variant, loss=loss, steps=args.steps, batch=args.batch, lr=args.lr or 1e-4,
+                            base=args.base or 32, size=size, crop=args.crop or 128, seed=args.seed, data=args.data,
+                            run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
+                            resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
+                            train_volumes=args.train_volumes, val_every=args.val_every)
+        return _train(name, train_ct, cfg, ("variant", "loss", "steps", "validation", "test", "sha256", "file"))
     args.loss, args.lr, args.base = args.loss or "l2", args.lr or 1e-3, args.base or 16
     args.crop, args.size = 64 if args.crop is None else args.crop, args.size or 128
     if args.variant:
@@ -386,14 +390,20 @@ def cmd_train(args: argparse.Namespace) -> int:
                       test_cines=args.test_cines, val_every=args.val_every, seed=args.seed, data=args.data,
                       run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
                       resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget)
+    return _train(name, train_cine, cfg, ("loss", "accel", "steps", "validation", "test", "sha256", "file"))
+
+
+def _train(name: str, train, cfg, keys: tuple[str, ...]) -> int:
+    """Run a training function with a tqdm bar; print the card's main fields as one JSON line."""
+    from .core.jobs import tqdm_progress
+
     progress, bar = tqdm_progress(f"train {name}", disable=not sys.stderr.isatty())
     try:
-        card = train_cine(cfg, progress=progress)
+        card = train(cfg, progress=progress)
     finally:
         bar.close()
     if card:
-        print(json.dumps({k: card.get(k) for k in ("loss", "accel", "steps", "validation", "test", "sha256", "file")},
-                         default=float))
+        print(json.dumps({k: card.get(k) for k in keys}, default=float))
     return 0
 
 

@@ -7,6 +7,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from .views import link_axes
+
 
 def ct_methods() -> list[tuple[str, str, str | None]]:
     """(label, method, model) for linear, cubic and every installed CT model."""
@@ -66,7 +68,7 @@ class ReformatView(pg.GraphicsLayoutWidget):
         """``volumes`` ``(Z, Y, X)`` HU; ``dz`` slice spacing per volume (mm), ``dx`` pixel (mm)."""
         self.clear()
         self.items = {}
-        first = None
+        plots = []
         for name, vol in volumes.items():
             r = vol.shape[1] // 2 if row is None else row
             plot = self.addPlot(title=f"{name} — coronal (row {r})")
@@ -77,9 +79,6 @@ class ReformatView(pg.GraphicsLayoutWidget):
             img = pg.ImageItem(vol[:, r, :].T, levels=levels)
             img.setRect(QtCore.QRectF(0, 0, vol.shape[2] * dx, vol.shape[0] * dz[name]))
             plot.addItem(img)
-            if first is None:
-                first = plot
-            else:
-                plot.setXLink(first)
-                plot.setYLink(first)
+            plots.append(plot)
             self.items[name] = img
+        link_axes(plots)

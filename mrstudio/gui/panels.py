@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.profiles import display_levels, line_profile, roi_stats
 from .jobs import Job, JobBridge
+from .views import link_axes
 
 COLOURS = [(230, 230, 230), (255, 140, 0), (0, 190, 255), (120, 220, 80), (230, 80, 200), (255, 220, 0), (160, 120, 255),
            (255, 90, 90), (90, 255, 200)]
@@ -97,7 +98,7 @@ class ProfilePanel(QtWidgets.QWidget):
         if set(stacks) != set(self.items):
             self.graphics.clear()
             self.items = {}
-            first = None
+            plots = []
             for i, name in enumerate(stacks):
                 plot = self.graphics.addPlot(row=0, col=i, title=name)
                 plot.hideAxis("left")
@@ -105,12 +106,9 @@ class ProfilePanel(QtWidgets.QWidget):
                 plot.invertY(True)
                 img = pg.ImageItem(axisOrder="row-major")
                 plot.addItem(img)
-                if first is None:
-                    first = plot
-                else:
-                    plot.setXLink(first)
-                    plot.setYLink(first)
+                plots.append(plot)
                 self.items[name] = img
+            link_axes(plots)
         self.profiles = {n: line_profile(s, p0, p1).T for n, s in stacks.items()}  # (position, frame)
         for name, prof in self.profiles.items():
             self.items[name].setImage(prof, levels=levels or display_levels(prof), autoLevels=False)

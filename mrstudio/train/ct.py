@@ -30,11 +30,9 @@ folder of CT DICOM series, split by volume (never by slice).
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -355,27 +353,3 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         dist.barrier()
         dist.destroy_process_group()
     return card
-
-
-def train_ct_from_args(args: argparse.Namespace) -> int:
-    """``mrstudio train ct``: map the CLI arguments onto :class:`CTTrainConfig` and run."""
-    from ..core.jobs import tqdm_progress
-
-    loss = args.loss or "mse"
-    variant = args.variant or "hrinet"
-    name = Path(args.out).stem if args.out else f"ct-{variant}-{loss}-{args.ct_size}"
-    cfg = CTTrainConfig(variant=variant, loss=loss, steps=args.steps, batch=args.batch,
-                        lr=args.lr if args.lr is not None else 1e-4, base=args.base if args.base is not None else 32,
-                        size=args.ct_size, crop=args.crop or 128, seed=args.seed, data=args.data,
-                        run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
-                        resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
-                        train_volumes=args.train_volumes, val_every=args.val_every)
-    progress, bar = tqdm_progress(f"train {name}", disable=not sys.stderr.isatty())
-    try:
-        card = train_ct(cfg, progress=progress)
-    finally:
-        bar.close()
-    if card:
-        print(json.dumps({k: card.get(k) for k in ("variant", "loss", "steps", "validation", "test", "sha256", "file")},
-                         default=float))
-    return 0

@@ -93,13 +93,9 @@ class ComparisonGrid(QtWidgets.QWidget):
             self.layout_grid.addWidget(panel, i // cols, i % cols)
 
     def _link(self) -> None:
-        panels = list(self.panels.values())
-        if not panels:
-            return
-        first = panels[0].view
-        for p in panels[1:]:
-            p.view.setXLink(first)
-            p.view.setYLink(first)
+        from . import link_axes
+
+        link_axes(p.view for p in self.panels.values())
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
