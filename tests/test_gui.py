@@ -207,8 +207,12 @@ def test_dicom_folder_with_two_series_asks_which(window, tmp_path):
     write_ct_dicom(CT(volume=np.zeros((3, 8, 8), np.float32)), folder / "ct")
     window.autorun = False
     seen = []
-    job = window.open_dicom_folder(str(folder), choose=lambda labels: seen.extend(labels) or labels[-1]
-                                   if labels[-1].startswith("MR") else labels[0])
+
+    def choose(labels):
+        seen.extend(labels)
+        return next(lab for lab in labels if lab.startswith("MR"))
+
+    job = window.open_dicom_folder(str(folder), choose=choose)
     assert len(seen) == 2 and job is not None and window.bridge.wait_all(30)
     assert window.study.format == "dicom" and window.study.frames == 8
     assert window.open_dicom_folder(str(tmp_path / "nothing-here")) is None and "not found" in window.last_message
