@@ -76,7 +76,7 @@ class ReformatView(pg.GraphicsLayoutWidget):
             plot.setAspectLocked(True)
             plot.hideAxis("bottom")
             plot.setLabel("left", "z (mm)")
-            img = pg.ImageItem(vol[:, r, :].T, levels=levels)
+            img = pg.ImageItem(vol[:, r, :], levels=levels)  # row-major: rows = z, columns = x
             img.setRect(QtCore.QRectF(0, 0, vol.shape[2] * dx, vol.shape[0] * dz[name]))
             plot.addItem(img)
             plots.append(plot)

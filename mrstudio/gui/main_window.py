@@ -382,10 +382,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.session = None
             self.methods_dock.setEnabled(False)
             self.mask_dock.setEnabled(False)
+            self.methods_dock.hide()
+            self.mask_dock.hide()
             self.ct_dock.show()
             self.ct_result = None
             self._show_stacks({"CT volume (HU)": study.volume.astype(np.float32)}, "CT volume (HU)")
             self._set_window(-1000.0, 400.0)
+            self.frame_slider.setValue(study.shape[0] // 2)
             self.reformat.show_volumes({"original": study.volume}, {"original": study.spacing[0]}, study.spacing[2])
             warn = "; ".join(study.meta.get("warnings", []))
             msg = f"{study.name}: {study.shape[0]} slices, {study.spacing[0]:.3g} mm"
@@ -402,6 +405,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.tabs.setCurrentWidget(self.reformat)
             return
         self.ct_dock.hide()
+        self.methods_dock.show()
+        self.mask_dock.show()
         self.methods_dock.setEnabled(True)
         self.mask_dock.setEnabled(True)
         frames, ny = study.frames, study.matrix[0]
@@ -571,6 +576,7 @@ class MainWindow(QtWidgets.QMainWindow):
             new = r.study.volume
             nearest = study.volume[np.minimum(np.round(np.arange(len(new)) / factor).astype(int), study.shape[0] - 1)]
             self._show_stacks({"original (nearest)": nearest, f"{label} ×{factor}": new}, None)
+            self.frame_slider.setValue(len(new) // 2 + 1)  # an inserted slice
             self.reformat.show_volumes({"original": study.volume, f"{label} ×{factor}": new},
                                        {"original": study.spacing[0], f"{label} ×{factor}": r.study.spacing[0]},
                                        study.spacing[2])
