@@ -161,13 +161,18 @@ def read_dicom(source: str | Path | list, series: int | str | None = None,
             raise StudyError(label, f"no series with UID {series}")
         uid = str(series)
     items = groups[uid]
-    first = items[0][1]
-    modality = str(first.get("Modality", ""))
-    sop = str(first.get("SOPClassUID", ""))
-    if modality == "CT" or sop == CT_STORAGE:
-        return _read_ct(label, items)
-    if modality == "MR" or sop in (MR_STORAGE, ENHANCED_MR_STORAGE):
-        return _read_mr(label, items, slice)
+    try:
+        first = items[0][1]
+        modality = str(first.get("Modality", ""))
+        sop = str(first.get("SOPClassUID", ""))
+        if modality == "CT" or sop == CT_STORAGE:
+            return _read_ct(label, items)
+        if modality == "MR" or sop in (MR_STORAGE, ENHANCED_MR_STORAGE):
+            return _read_mr(label, items, slice)
+    except StudyError:
+        raise
+    except Exception as exc:  # a header pydicom parsed but that does not hold what an image needs
+        raise StudyError(label, f"malformed DICOM image attributes ({type(exc).__name__}: {exc})") from None
     raise StudyError(label, f"series modality {modality or '?'} is neither MR nor CT")
 
 
