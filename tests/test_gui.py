@@ -86,8 +86,10 @@ def test_xt_line_drives_profiles(window):
 
 def test_mask_apply_invalidates_and_reruns(window):
     ed = window.mask_editor
+    psf_before = np.array(ed.psf_img.image, copy=True)
     ed.accel.setValue(5.0)
     assert "effective R <b>5.0" in ed.info.text() or "effective R <b>4.9" in ed.info.text()
+    assert not np.allclose(ed.psf_img.image, psf_before)  # the PSF follows the mask
     before = int(ed.mask.sum())
     t = int(np.argmin(ed.mask.sum(1)))
     ky = int(np.flatnonzero(~ed.mask[t])[0])
