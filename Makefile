@@ -37,7 +37,7 @@ screenshots: setup
 
 dist: setup
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check "pyinstaller>=6.10"
-	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/mrstudio.spec
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/mrstudio.spec
 	QT_QPA_PLATFORM=offscreen dist/mrstudio/mrstudio --version
 	@du -sh dist/mrstudio
 

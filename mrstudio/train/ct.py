@@ -60,6 +60,7 @@ class CTTrainConfig:
     lam: float = 0.5
     gamma: float = 0.2
     beta: float | None = None  # default: 5e-4 (256²) or 5e-3 (512²)
+    grad_clip: float = 1.0  # gradient-norm clipping of G, D1, D2 (the first long run diverged without it)
     base: int = 32
     size: int = 256
     crop: int = 128
@@ -265,6 +266,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             loss = content(pred, w[:, 1:6].reshape(-1, 1, crop, crop))
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(gen.parameters(), cfg.grad_clip)
             opt_g.step()
             row["step2"] = loss.item()
         else:  # Step I: ACAI (+ PatchGAN in Stage II)
@@ -286,6 +288,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 loss = loss + beta * F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(gen.parameters(), cfg.grad_clip)
             opt_g.step()
             row["step1"] = loss.item()
             if use_d1:
@@ -293,6 +296,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 l_d1 = (critic1(mixed.detach()) - alpha).pow(2).mean() + critic1(target_mix).pow(2).mean()
                 opt_d1.zero_grad(set_to_none=True)
                 l_d1.backward()
+                torch.nn.utils.clip_grad_norm_(d1.parameters(), cfg.grad_clip)
                 opt_d1.step()
                 row["d1"] = l_d1.item()
             if gan:
@@ -301,6 +305,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                         + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))) / 2
                 opt_d2.zero_grad(set_to_none=True)
                 l_d2.backward()
+                torch.nn.utils.clip_grad_norm_(d2.parameters(), cfg.grad_clip)
                 opt_d2.step()
                 row["d2"] = l_d2.item()
         done = step + 1
