@@ -213,13 +213,13 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d1 = torch.optim.Adam(d1.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d2 = torch.optim.Adam(d2.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    start, best, rows = 0, -float("inf"), []
+    start, best, best_step, rows = 0, -float("inf"), 0, []
     last = run / "last.pt"
     if cfg.resume and last.exists():
         ck = torch.load(last, map_location="cpu", weights_only=True)
         for mod, key in ((gen, "gen"), (d1, "d1"), (d2, "d2"), (opt_g, "opt_g"), (opt_d1, "opt_d1"), (opt_d2, "opt_d2")):
             mod.load_state_dict(ck[key])
-        start, best = int(ck["step"]), float(ck["best"])
+        start, best, best_step = int(ck["step"]), float(ck["best"]), int(ck.get("best_step", 0))
         if main and (run / "log.json").exists():
             rows = [r for r in json.loads((run / "log.json").read_text()) if r["step"] <= start]
     g = torch.nn.parallel.DistributedDataParallel(gen) if ddp else gen
@@ -321,11 +321,11 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 v = evaluate_ct(gen, val, device)
                 row.update(val_psnr=v["psnr"], val_ssim=v["ssim"], linear_psnr=v["linear_psnr"])
                 if v["psnr"] > best:
-                    best = v["psnr"]
+                    best, best_step = v["psnr"], done
                     torch.save(gen.state_dict(), run / "best.pt")
                 torch.save({"gen": gen.state_dict(), "d1": d1.state_dict(), "d2": d2.state_dict(),
                             "opt_g": opt_g.state_dict(), "opt_d1": opt_d1.state_dict(), "opt_d2": opt_d2.state_dict(),
-                            "step": done, "best": best}, run / "last.tmp")
+                            "step": done, "best": best, "best_step": best_step}, run / "last.tmp")
                 os.replace(run / "last.tmp", last)
                 (run / "log.json").write_text(json.dumps(rows + [row]) + "\n")
             if ddp:
@@ -340,7 +340,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             gen.load_state_dict(torch.load(run / "best.pt", map_location=device, weights_only=True))
         card = {"task": "ct-interpolation", "architecture": "hrinet", "variant": cfg.variant,
                 "hrinet": gen.cfg.as_dict(), "loss": cfg.loss, "lambda": cfg.lam, "gamma": cfg.gamma, "beta": beta,
-                "steps": cfg.steps, "batch": cfg.batch, "lr": cfg.lr, "crop": crop, "training_data": data_desc,
+                "steps": cfg.steps, "best_step": best_step, "batch": cfg.batch, "lr": cfg.lr, "crop": crop, "training_data": data_desc,
                 "device": device, "train_seconds": round(time.perf_counter() - t0, 1),
                 "parameters": sum(p.numel() for p in gen.parameters()),
                 "validation": evaluate_ct(gen, val, device),
