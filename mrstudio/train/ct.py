@@ -340,7 +340,8 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             gen.load_state_dict(torch.load(run / "best.pt", map_location=device, weights_only=True))
         card = {"task": "ct-interpolation", "architecture": "hrinet", "variant": cfg.variant,
                 "hrinet": gen.cfg.as_dict(), "loss": cfg.loss, "lambda": cfg.lam, "gamma": cfg.gamma, "beta": beta,
-                "steps": cfg.steps, "best_step": best_step, "batch": cfg.batch, "lr": cfg.lr, "crop": crop, "training_data": data_desc,
+                "steps": cfg.steps, "best_step": best_step, "batch": cfg.batch, "lr": cfg.lr, "crop": crop,
+                "training_data": data_desc,
                 "device": device, "train_seconds": round(time.perf_counter() - t0, 1),
                 "parameters": sum(p.numel() for p in gen.parameters()),
                 "validation": evaluate_ct(gen, val, device),
