@@ -245,6 +245,7 @@ def write_ct_dicom(study: CTStudy, folder: str | Path, description: str = "MR St
         ds.AcquisitionNumber = 1
         ds.PixelSpacing = [f"{spacing[0]:.6g}", f"{spacing[1]:.6g}"]
         ds.SliceThickness = f"{study.spacing[0]:.6g}"
+        ds.SpacingBetweenSlices = f"{study.spacing[0]:.6g}"
         ds.ImageOrientationPatient = [f"{v:.6g}" for v in iop]
         ds.ImagePositionPatient = [f"{v:.6g}" for v in positions[i]]
         ds.SliceLocation = f"{positions[i][2]:.6g}"
