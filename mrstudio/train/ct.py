@@ -42,6 +42,7 @@ import numpy as np
 
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
+from .run import RunOptions
 
 VARIANTS = {"ae": (1, False, False, False, False, False), "acai": (1, True, False, False, False, False),
             "patchgan": (3, True, True, False, False, False), "hrinet": (3, True, True, True, False, False),
@@ -51,7 +52,7 @@ CT_SPLITS = {"train": range(0, 10_000), "val": range(10_000, 20_000), "test": ra
 
 
 @dataclass
-class CTTrainConfig:
+class CTTrainConfig(RunOptions):
     variant: str = "hrinet"
     loss: str = "mse"
     steps: int = 2000
@@ -69,15 +70,7 @@ class CTTrainConfig:
     train_volumes: int = 24
     val_volumes: int = 2
     test_volumes: int = 4
-    val_every: int = 200
-    seed: int = 0
-    data: str = "phantom"
     run_dir: str = "runs/ct"
-    out: str | None = None
-    init: str | None = None
-    resume: bool = True
-    device: str = "auto"
-    time_budget_s: float | None = None
     stage1: float | None = None  # fraction of steps in Stage I (default: 0.5, the paper; 0 for hrinet-res)
 
 
@@ -147,6 +140,16 @@ def evaluate_ct(net, volumes: list[np.ndarray], device: str, gap: int = 6) -> di
     s, sl = score(to_unit(p), to_unit(t)), score(to_unit(lin), to_unit(t))
     return {"psnr": s.psnr, "ssim": s.ssim, "rmse_hu": float(np.sqrt(np.mean((p - t) ** 2))),
             "linear_psnr": sl.psnr, "linear_ssim": sl.ssim}
+
+
+def _update(opt, loss, module, clip: float) -> None:
+    """One optimiser step on ``loss`` with the gradient norm of ``module`` clipped to ``clip``."""
+    import torch
+
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
+    opt.step()
 
 
 def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
@@ -264,10 +267,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             b_in = w[:, 6:7].repeat_interleave(5, 0)
             pred = g(a_in, b_in, al)
             loss = content(pred, w[:, 1:6].reshape(-1, 1, crop, crop))
-            opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(gen.parameters(), cfg.grad_clip)
-            opt_g.step()
+            _update(opt_g, loss, gen, cfg.grad_clip)
             row["step2"] = loss.item()
         else:  # Step I: ACAI (+ PatchGAN in Stage II)
             pairs = []
@@ -286,27 +286,18 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             if gan:
                 logits = critic2(mixed)
                 loss = loss + beta * F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-            opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(gen.parameters(), cfg.grad_clip)
-            opt_g.step()
+            _update(opt_g, loss, gen, cfg.grad_clip)
             row["step1"] = loss.item()
             if use_d1:
                 target_mix = cfg.gamma * x1 + (1 - cfg.gamma) * recon.detach()
                 l_d1 = (critic1(mixed.detach()) - alpha).pow(2).mean() + critic1(target_mix).pow(2).mean()
-                opt_d1.zero_grad(set_to_none=True)
-                l_d1.backward()
-                torch.nn.utils.clip_grad_norm_(d1.parameters(), cfg.grad_clip)
-                opt_d1.step()
+                _update(opt_d1, l_d1, d1, cfg.grad_clip)
                 row["d1"] = l_d1.item()
             if gan:
                 real, fake = critic2(x1), critic2(mixed.detach())
                 l_d2 = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
                         + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))) / 2
-                opt_d2.zero_grad(set_to_none=True)
-                l_d2.backward()
-                torch.nn.utils.clip_grad_norm_(d2.parameters(), cfg.grad_clip)
-                opt_d2.step()
+                _update(opt_d2, l_d2, d2, cfg.grad_clip)
                 row["d2"] = l_d2.item()
         done = step + 1
         if budget_at is not None and done == budget_at:

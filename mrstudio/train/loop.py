@@ -26,10 +26,11 @@ import numpy as np
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
 from ..core.phantom import SPLITS
+from .run import RunOptions
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(RunOptions):
     """Everything a cine training run depends on (saved as ``config.json`` in the run folder)."""
 
     loss: str = "l2"
@@ -52,16 +53,8 @@ class TrainConfig:
     train_cines: int = 96
     val_cines: int = 8
     test_cines: int = 10
-    val_every: int = 200
-    seed: int = 0
-    data: str = "phantom"
     run_dir: str = "runs/cine"
-    out: str | None = None
-    init: str | None = None
-    resume: bool = True
-    device: str = "auto"
     half_weights: bool = True
-    time_budget_s: float | None = None  # if set, ``steps`` is lowered to what fits, timed over the first steps
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,0 +1,20 @@
+"""What every training run shares: where it reads and writes, how it resumes, its seed and budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class RunOptions:
+    """Base of :class:`~mrstudio.train.loop.TrainConfig` and :class:`~mrstudio.train.ct.CTTrainConfig`."""
+
+    val_every: int = 200
+    seed: int = 0
+    data: str = "phantom"  # 'phantom' or a file/folder of studies
+    run_dir: str = "runs/run"
+    out: str | None = None  # final weights models/NAME.pt (+ NAME.json)
+    init: str | None = None  # start from these weights
+    resume: bool = True
+    device: str = "auto"
+    time_budget_s: float | None = None  # if set, ``steps`` is lowered to what fits, timed over the first steps
