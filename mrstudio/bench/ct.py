@@ -63,7 +63,7 @@ def run_ct(quick: bool = False, device: str = "cpu", progress: Progress | None =
             scores[label].append((r["psnr"], r["ssim"], r["rmse_hu"], r["seconds"]))
             if vi == 0:
                 shown[label] = r["pred"][0, 2]  # the middle of the first gap (α = 3/6)
-                if "truth" not in shown:
+                if "ground truth (held out)" not in shown:
                     shown = {"end a (kept)": vol.volume[0], "ground truth (held out)": r["truth"][0, 2],
                              "end b (kept)": vol.volume[6], **shown}
         report(progress, (vi + 1) / len(seeds), f"volume {seed}")
