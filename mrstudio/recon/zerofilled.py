@@ -47,6 +47,8 @@ def sos_naive_torch(kspace: np.ndarray, mask: np.ndarray, device: str = "cpu") -
     """
     import torch
 
+    if device.startswith("mps"):  # complex matmul/FFT support on MPS is partial; this step is cheap on the CPU
+        device = "cpu"
     c, t, ny, nx = kspace.shape
     idft = torch.from_numpy(_centred_idft(ny)).to(device)
     out = torch.empty((t, ny, nx), dtype=torch.float32, device=device)
