@@ -67,3 +67,21 @@ def test_gui_open_path_on_every_bad_study(corpus, qtbot, tmp_path):
         assert job.status == "failed", (name, job.status)
         assert w.last_message and path.name in w.last_message, (name, w.last_message)
         assert w.study is study, name  # the open study stays
+
+
+def test_gui_refuses_bad_checkpoints(corpus, qtbot, tmp_path):
+    from PySide6 import QtCore
+
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+
+    make_app()
+    settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
+    w = MainWindow(None, device="cpu", settings=settings, autorun=False)
+    qtbot.addWidget(w)
+    before = w.methods.model.count()
+    for name, path, expect in [c for c in corpus if c[1].parent.name == "models"]:
+        w.last_message = None
+        w.methods.add_checkpoint(str(path))
+        assert w.last_message and path.name in w.last_message and expect in w.last_message, (name, w.last_message)
+        assert w.methods.model.count() == before  # not listed

@@ -42,6 +42,7 @@ class MethodsPanel(QtWidgets.QWidget):
     """Which methods to run: naive, CS, CNN (model chooser + its card), CNN with data consistency."""
 
     run_requested = QtCore.Signal()
+    message = QtCore.Signal(str, str)  # title, text: shown by the main window, never blocking here
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -120,7 +121,7 @@ class MethodsPanel(QtWidgets.QWidget):
         try:
             load_state(path)
         except StudyError as exc:
-            QtWidgets.QMessageBox.warning(self, "Add checkpoint", str(exc))
+            self.message.emit("Add checkpoint", str(exc))
             return
         self._extra = [*getattr(self, "_extra", []), path]
         self.refresh_models(select=path)
@@ -232,6 +233,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_docks(self) -> None:
         self.methods = MethodsPanel()
         self.methods.run_requested.connect(self.run_selected)
+        self.methods.message.connect(self.notify)
         self.methods_dock = self._dock("Methods", self.methods, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self.mask_editor = MaskEditor(20, 128)
         self.mask_dock = self._dock("Mask", self.mask_editor, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
