@@ -230,14 +230,9 @@ def cmd_recon(args: argparse.Namespace) -> int:
         if fmt is None:
             raise UsageError("argument --out: give a .h5/.npz file, or a folder with --format dicom")
     if args.out:
-        from pathlib import Path
+        from .io.atomic import check_folder_target, check_target
 
-        from .io.atomic import check_target
-
-        if fmt != "dicom":
-            check_target(args.out, args.force)
-        elif Path(args.out).exists() and any(Path(args.out).iterdir()) and not args.force:
-            raise StudyError(args.out, "folder exists and is not empty (use --force)")
+        (check_folder_target if fmt == "dicom" else check_target)(args.out, args.force)
     if args.movie:
         from .io.atomic import check_target
 
@@ -317,10 +312,9 @@ def cmd_interp(args: argparse.Namespace) -> int:
     if args.factor < 2:
         raise UsageError(f"argument --factor: must be ≥ 2, got {args.factor}")
     if args.out:
-        from pathlib import Path
+        from .io.atomic import check_folder_target
 
-        if Path(args.out).exists() and any(Path(args.out).iterdir()) and not args.force:
-            raise StudyError(args.out, "folder exists and is not empty (use --force)")
+        check_folder_target(args.out, args.force)
     if args.study == "ct-phantom":
         study = open_study("ct-phantom", seed=args.phantom_seed)
     else:

@@ -717,19 +717,29 @@ class MainWindow(QtWidgets.QMainWindow):
         if folder:
             self.export_dicom(name, folder)
 
-    def export_ct_dicom(self, folder: str, force: bool = False) -> Job | None:
-        """Write the last interpolated CT volume as a CT series into a new sub-folder of ``folder``."""
+    def _series_folder(self, folder: str, name: str, force: bool) -> Path | None:
+        """``folder/NAME`` (file-system-safe) for a DICOM series, or ``None`` (with a message) if taken."""
         import re
 
+        from ..io.atomic import check_folder_target
+
+        target = Path(folder) / re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+        try:
+            return check_folder_target(target, force)
+        except StudyError as exc:
+            self.notify("Export DICOM", f"{target} {exc.reason.split(' (')[0]}; nothing written.")
+            return None
+
+    def export_ct_dicom(self, folder: str, force: bool = False) -> Job | None:
+        """Write the last interpolated CT volume as a CT series into a new sub-folder of ``folder``."""
         from ..io.dicom_export import write_ct_dicom
 
         r = getattr(self, "ct_result", None)
         if r is None:
             self.notify("Export DICOM", "Interpolate the CT study first; there is no new volume to export.")
             return None
-        target = Path(folder) / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{r.study.name}").strip("_")
-        if target.exists() and any(target.iterdir()) and not force:
-            self.notify("Export DICOM", f"{target} exists and is not empty; nothing written.")
+        target = self._series_folder(folder, r.study.name, force)
+        if target is None:
             return None
         desc = f"MR Studio {r.method} x{r.factor}" + (f", model {r.study.meta['interpolated']['params'].get('model')}"
                                                      if r.method == "hrinet" else "")
@@ -738,15 +748,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_dicom(self, name: str, folder: str, force: bool = False) -> Job | None:
         """Write result ``name`` as a DICOM series into a new sub-folder of ``folder``."""
-        import re
-
         from ..io.dicom_export import write_cine_dicom
         from ..io.native import provenance
 
         res, study = self.session.results[name], self.study
-        target = Path(folder) / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{study.name}_{name}").strip("_")
-        if target.exists() and any(target.iterdir()) and not force:
-            self.notify("Export DICOM", f"{target} exists and is not empty; nothing written.")
+        target = self._series_folder(folder, f"{study.name}_{name}", force)
+        if target is None:
             return None
         from ..core.masks import accel_effective
 

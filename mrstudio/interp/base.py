@@ -9,40 +9,13 @@ arguments: ``device``, ``progress``, ``cancel`` and the method's own parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from ..core.registry import MethodInfo, Registry
 
-import numpy as np
-
-from ..core.errors import StudyError
-
-Interpolator = Callable[..., np.ndarray]
+REGISTRY = Registry("interpolation method")
+register_interp = REGISTRY.register  # decorator: ``@register_interp(name, summary, uses_torch=False)``
 
 
-@dataclass(frozen=True)
-class InterpInfo:
-    name: str
-    func: Interpolator
-    summary: str
-    uses_torch: bool = False
-
-
-REGISTRY: dict[str, InterpInfo] = {}
-
-
-def register_interp(name: str, summary: str, uses_torch: bool = False) -> Callable[[Interpolator], Interpolator]:
-    """Decorator: add an interpolator to :data:`REGISTRY` under ``name``."""
-
-    def _wrap(func: Interpolator) -> Interpolator:
-        REGISTRY[name] = InterpInfo(name, func, summary, uses_torch)
-        return func
-
-    return _wrap
-
-
-def get_interp(name: str) -> InterpInfo:
+def get_interp(name: str) -> MethodInfo:
     from . import classical, learned  # noqa: F401  (register the methods)
 
-    if name not in REGISTRY:
-        raise StudyError("--method", f"unknown interpolation method {name!r} (choose from {', '.join(sorted(REGISTRY))})")
-    return REGISTRY[name]
+    return REGISTRY.info(name)

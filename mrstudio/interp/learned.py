@@ -57,11 +57,8 @@ def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str
             for j in range(0, k, batch):
                 al = torch.as_tensor(alphas[i, j:j + batch], dtype=torch.float32, device=device)
                 n = len(al)
-                mixed = net.mix([e.expand(n, -1, -1, -1) for e in ea], [e.expand(n, -1, -1, -1) for e in eb], al)
-                y = net.decode(mixed)
-                if net.cfg.residual:
-                    a4 = al.view(-1, 1, 1, 1)
-                    y = y + (1 - a4) * pair[:1] + a4 * pair[1:]
+                y = net.interpolate([e.expand(n, -1, -1, -1) for e in ea], [e.expand(n, -1, -1, -1) for e in eb],
+                                    pair[:1], pair[1:], al)
                 out[i, j:j + n] = net_to_hu(y)[:, 0].float().cpu().numpy()
             report(progress, (i + 1) / p, f"gap {i + 1}/{p}")
     return out

@@ -21,6 +21,16 @@ def check_target(path: str | os.PathLike, force: bool = False) -> Path:
     return path
 
 
+def check_folder_target(folder: str | os.PathLike, force: bool = False) -> Path:
+    """Validate an output folder (a DICOM series): its parent exists, and a non-empty one needs ``force``."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not force:
+        raise StudyError(folder, "exists and is not empty (use --force to replace it)")
+    if not folder.parent.exists():
+        raise StudyError(folder, f"folder {folder.parent} does not exist")
+    return folder
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.

@@ -26,6 +26,7 @@ import numpy as np
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
 from ..core.study import CineStudy, CTStudy
+from .atomic import check_folder_target
 
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -113,11 +114,7 @@ def _base_dataset(sop_class: str, modality: str, source: Any, anonymize: bool, s
 
 def _write_series(datasets, folder: Path, force: bool, progress: Progress | None, cancel: CancelToken | None) -> Path:
     """Write datasets into ``folder`` via a temporary sibling folder renamed into place."""
-    folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not force:
-        raise StudyError(folder, "exists and is not empty (use --force to replace it)")
-    if not folder.parent.exists():
-        raise StudyError(folder, f"folder {folder.parent} does not exist")
+    folder = check_folder_target(folder, force)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
     try:
         n = len(datasets)

@@ -163,7 +163,15 @@ class HRINet(nn.Module):
 
     def forward(self, a: torch.Tensor, b: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         """Slices ``a``, ``b`` ``(N, 1, H, W)`` on the network scale, ``alpha`` ``(N,)`` → ``(N, 1, H, W)``."""
-        out = self.decode(self.mix(self.encode(a), self.encode(b), alpha))
+        return self.interpolate(self.encode(a), self.encode(b), a, b, alpha)
+
+    def interpolate(self, ea: list[torch.Tensor], eb: list[torch.Tensor], a: torch.Tensor, b: torch.Tensor,
+                    alpha: torch.Tensor) -> torch.Tensor:
+        """Decode the α-mix of encodings ``ea``, ``eb`` of slices ``a``, ``b`` (all broadcast to ``alpha``'s N).
+
+        With ``residual``, the decoder's output is a correction added to ``(1 − α)·a + α·b``.
+        """
+        out = self.decode(self.mix(ea, eb, alpha))
         if self.cfg.residual:
             al = alpha.view(-1, 1, 1, 1)
             out = out + (1 - al) * a + al * b

@@ -9,14 +9,13 @@ and its mask ``bool (T, Ny)``. It is registered under its CLI name with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress
+from ..core.registry import MethodInfo, Registry
 
 
 class Reconstructor(Protocol):
@@ -25,31 +24,12 @@ class Reconstructor(Protocol):
                  **params: Any) -> np.ndarray: ...
 
 
-@dataclass(frozen=True)
-class MethodInfo:
-    name: str
-    func: Reconstructor
-    summary: str
-    uses_torch: bool = False
-
-
-REGISTRY: dict[str, MethodInfo] = {}
-
-
-def register(name: str, summary: str, uses_torch: bool = False) -> Callable[[Reconstructor], Reconstructor]:
-    """Decorator: add a reconstructor to :data:`REGISTRY` under ``name``."""
-
-    def _wrap(func: Reconstructor) -> Reconstructor:
-        REGISTRY[name] = MethodInfo(name, func, summary, uses_torch)
-        return func
-
-    return _wrap
+REGISTRY = Registry("method")
+register = REGISTRY.register  # decorator: ``@register(name, summary, uses_torch=False)``
 
 
 def get_method(name: str) -> MethodInfo:
-    if name not in REGISTRY:
-        raise StudyError("--method", f"unknown method {name!r} (choose from {', '.join(sorted(REGISTRY))})")
-    return REGISTRY[name]
+    return REGISTRY.info(name)
 
 
 @dataclass
