@@ -1,9 +1,11 @@
 """Speed and memory: MR Studio's ``cs`` against BART ``ecalib`` + ``pics`` on the same data.
 
 Both get the same retrospectively undersampled phantom (a held-out test seed), the same
-ESPIRiT calibration region and kernel, the same regularisers (l1 wavelet over (y, x)
-and temporal total variation, the same λ's relative to their own data scaling) and the
-same iteration count. Quality is measured against the phantom's noiseless ground truth.
+ESPIRiT calibration region and kernel, the same regularisers (l1 Daubechies-2 wavelet
+over (y, x) with random shifts, and temporal total variation), the same λ's on the same
+data scale (both divide the data by BART's scaling of ``|Aᴴy|``) and the same iteration
+count — although a BART ADMM iteration includes an inner conjugate-gradient solve (several
+``AᴴA``), where a ``cs`` iteration applies ``AᴴA`` once. Quality is measured against the phantom's noiseless ground truth.
 Wall time includes calibration. Peak memory: the peak resident set size of this process
 during ``cs`` (Linux ``VmHWM`` after resetting it through ``/proc/self/clear_refs``;
 it includes the interpreter and the loaded libraries), and for BART the largest

@@ -20,6 +20,7 @@ from superqt import QLabeledDoubleRangeSlider, QLabeledSlider
 from ..core.errors import StudyError
 from ..core.masks import MaskSpec
 from ..core.study import CineStudy, CTStudy
+from ..recon.cs import CSConfig
 from ..recon.session import MethodSpec, Session, default_specs
 from .jobs import Job, JobBridge
 from .mask_editor import MaskEditor
@@ -58,19 +59,18 @@ class MethodsPanel(QtWidgets.QWidget):
         self.add_ckpt.clicked.connect(self._add_checkpoint)
         self.card = QtWidgets.QTextBrowser()
         self.card.setObjectName("modelCard")
+        defaults = CSConfig()
         self.cs_iters = QtWidgets.QSpinBox()
         self.cs_iters.setRange(5, 1000)
-        self.cs_iters.setValue(100)
-        self.cs_lam = QtWidgets.QDoubleSpinBox()
-        self.cs_lam.setDecimals(4)
-        self.cs_lam.setRange(0.0, 1.0)
-        self.cs_lam.setSingleStep(0.005)
-        self.cs_lam.setValue(0.03)
+        self.cs_iters.setValue(defaults.iters)
+        self.cs_lam_w = self._lam_box(defaults.lam_wavelet, "l1-wavelet weight (data scaled as BART does)")
+        self.cs_lam = self._lam_box(defaults.lam_temporal, "temporal total-variation weight (data scaled as BART does)")
         self.run_btn = QtWidgets.QPushButton("Run")
         self.run_btn.setDefault(True)
         self.run_btn.clicked.connect(self.run_requested)
         form = QtWidgets.QFormLayout()
         form.addRow("CS iterations", self.cs_iters)
+        form.addRow("CS λ wavelet", self.cs_lam_w)
         form.addRow("CS λ temporal", self.cs_lam)
         layout = QtWidgets.QVBoxLayout(self)
         for w in (self.zero, self.cs):
@@ -146,12 +146,23 @@ class MethodsPanel(QtWidgets.QWidget):
                  if test else "—"), ("sha256", (card.get("sha256") or "")[:16] + "…")]
         self.card.setHtml("<table>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>")
 
+    @staticmethod
+    def _lam_box(value: float, tip: str) -> QtWidgets.QDoubleSpinBox:
+        box = QtWidgets.QDoubleSpinBox()
+        box.setDecimals(4)
+        box.setRange(0.0, 1.0)
+        box.setSingleStep(0.001)
+        box.setValue(value)
+        box.setToolTip(tip)
+        return box
+
     def specs(self) -> list[MethodSpec]:
         out = []
         if self.zero.isChecked():
             out.append(MethodSpec("zero-filled", label="Zero-filled"))
         if self.cs.isChecked():
-            params = (("iters", self.cs_iters.value()), ("lam_temporal", round(self.cs_lam.value(), 6)))
+            params = (("iters", self.cs_iters.value()), ("lam_wavelet", round(self.cs_lam_w.value(), 6)),
+                      ("lam_temporal", round(self.cs_lam.value(), 6)))
             out.append(MethodSpec("cs", params, label="CS (l1-ESPIRiT)"))
         model = self.model.currentData()
         short = Path(str(model)).stem.removeprefix("cine-unet-") if model else ""

@@ -47,6 +47,8 @@ def write_movie(frames: np.ndarray, path: str | Path, fps: float = 10.0, force: 
             iio.imwrite(tmp, frames, extension=".mp4", plugin="pyav" if _has_pyav() else "FFMPEG", fps=fps,
                         **({} if _has_pyav() else {"macro_block_size": 1}))
     elif path.suffix.lower() == ".gif":
+        if frames.ndim == 3:  # RGB frames: Pillow 13 cannot read back its own greyscale ("L") animated GIFs
+            frames = np.repeat(frames[..., None], 3, axis=-1)
         with atomic_path(path, force) as tmp:
             iio.imwrite(tmp, frames, extension=".gif", duration=1000.0 / fps, loop=0)
     else:

@@ -89,10 +89,15 @@ def bart_pics(kspace: np.ndarray, mask: np.ndarray, cfg: Any, progress: Progress
               cancel: CancelToken | None = None, lam_scale: float = 1.0, threads: int | None = None) -> np.ndarray:
     """ESPIRiT (``bart ecalib`` on the time-averaged k-space) + ``bart pics`` (wavelet + temporal TV).
 
-    ``cfg`` is a :class:`~mrstudio.recon.cs.CSConfig`; its λ's are multiplied by
-    ``lam_scale`` (BART normalises data differently, see docs/benchmarks.md).
-    Returns ``complex64 (T, Ny, Nx)`` on the scale of the input.
+    ``cfg`` is a :class:`~mrstudio.recon.cs.CSConfig`; its λ's mean the same here as in
+    ``cs`` (both scale the data by BART's rule, :func:`~mrstudio.recon.cs.data_scale`),
+    times ``lam_scale``. BART's wavelet is its Daubechies-2 with random shifts, so ``cfg``
+    must ask for that (the defaults do). Returns ``complex64 (T, Ny, Nx)`` on the scale of
+    the input.
     """
+    if cfg.wavelet != "db2" or not cfg.shifts:
+        raise StudyError("bart", "the BART backend uses BART's Daubechies-2 wavelet with random shifts "
+                                 "(wavelet='db2', shifts=True)")
     exe = bart_available()
     if exe is None:
         raise StudyError("bart", "BART is not installed (Debian/Ubuntu: apt install bart)")
