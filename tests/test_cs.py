@@ -102,6 +102,10 @@ def test_cs_config_validation():
         CSConfig.from_params({"lambda": 1})
     with pytest.raises(StudyError):
         CSConfig(temporal="wavelet")
+    with pytest.raises(StudyError, match="unknown wavelet"):
+        CSConfig(wavelet="db99")
+    with pytest.raises(StudyError, match="dual_step"):
+        CSConfig(dual_step=0)
     assert CSConfig.from_params({"iters": 3, "backend": "bart"}).iters == 3
 
 

@@ -68,6 +68,10 @@ class CSConfig:
             raise StudyError("cs", "λ's and tol must be ≥ 0 and iters ≥ 1")
         if self.dual_step <= 0:
             raise StudyError("cs", f"dual_step must be > 0, got {self.dual_step}")
+        import pywt
+
+        if self.wavelet not in pywt.wavelist(kind="discrete"):
+            raise StudyError("cs", f"unknown wavelet {self.wavelet!r} (a discrete PyWavelets name, e.g. db2, db4, haar)")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> CSConfig:
@@ -112,7 +116,7 @@ def _soft(u: Any, t: float, xp: Any) -> Any:
 
 
 class _WaveletProx:
-    """prox of ``t λ ‖Ψ x‖₁`` over the last two axes, with an optional random circular shift per call."""
+    """prox of ``t ‖Ψ x‖₁`` over the last two axes, with an optional random circular shift per call."""
 
     def __init__(self, shape: tuple[int, ...], wave_name: str, shifts: bool, seed: int):
         import pywt
@@ -120,7 +124,7 @@ class _WaveletProx:
 
         self.W = sp.linop.Wavelet(shape, axes=(-2, -1), wave_name=wave_name)
         levels = max(pywt.dwt_max_level(min(shape[-2:]), pywt.Wavelet(wave_name).dec_len), 1)
-        self.period = 2 ** levels  # the transform is shift-invariant for shifts by multiples of this
+        self.period = 2 ** levels  # the coarsest wavelet grid repeats with this period
         self.rng = np.random.default_rng(seed) if shifts else None
 
     def __call__(self, x: Any, t: float, xp: Any) -> Any:
