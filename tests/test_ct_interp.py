@@ -129,10 +129,11 @@ def test_train_ct_tiny_then_interp_cli(tmp_path):
     assert card["task"] == "ct-interpolation" and card["steps"] == 4 and np.isfinite(card["validation"]["psnr"])
     log = json.loads((tmp_path / "run" / "log.json").read_text())
     assert any("step2" in r for r in log) and any("d2" in r for r in log)  # Stage II ran both steps
-    cfg2 = CTTrainConfig(**{**cfg.__dict__, "steps": 6, "out": None})
-    train_ct(cfg2)  # resumes from step 4
+    cfg2 = CTTrainConfig(**{**cfg.__dict__, "steps": 12, "out": None})
+    train_ct(cfg2)  # resumes from step 4, in Stage II: a longer schedule must not send it back to Stage I
     log = json.loads((tmp_path / "run" / "log.json").read_text())
-    assert [r["step"] for r in log][-2:] == [5, 6]
+    assert [r["step"] for r in log][-2:] == [11, 12]
+    assert all(r["stage"] == 2 for r in log if r["step"] > 4)
     p = subprocess.run([sys.executable, "-m", "mrstudio", "interp", "--method", "hrinet", "--model", str(out),
                         "--factor", "3", "--holdout", "--json", "--device", "cpu"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
@@ -161,6 +162,22 @@ def test_interp_cli_dicom_round_trip(tmp_path):
     p = subprocess.run([sys.executable, "-m", "mrstudio", "interp", "--method", "nearest"], capture_output=True,
                        text=True)
     assert p.returncode == 2 and "unknown interpolation method" in p.stderr
+
+
+def test_train_ct_time_budget_ends_the_run(tmp_path):
+    """A time budget lowers the step count (estimated after 10 steps, refined at each validation)."""
+    import time
+
+    from mrstudio.train.ct import CTTrainConfig, train_ct
+
+    cfg = CTTrainConfig(variant="hrinet", steps=100_000, batch=1, base=4, size=64, crop=64, slices=9,
+                        train_volumes=2, val_volumes=1, test_volumes=0, val_every=20, run_dir=str(tmp_path / "run"),
+                        out=None, device="cpu", time_budget_s=3.0)
+    t0 = time.perf_counter()
+    train_ct(cfg)
+    log = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert 10 < log[-1]["step"] < 100_000 and "val_psnr" in log[-1]
+    assert log[-1]["seconds"] < 3.0 * 1.5 + 2 and time.perf_counter() - t0 < 120
 
 
 def test_train_ct_on_a_folder_of_dicom_series(tmp_path):

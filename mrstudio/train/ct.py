@@ -153,6 +153,19 @@ def _update(opt, loss, module, clip: float) -> None:
     opt.step()
 
 
+def _stage2_start(ck: dict, log: Path, step: int) -> int | None:
+    """The step at which Stage II began in a checkpointed run, or None if it was still in Stage I.
+
+    From the checkpoint (``half``), or for older checkpoints from the run's log (first Stage-II row).
+    """
+    if "half" in ck:
+        return int(ck["half"]) if int(ck["half"]) <= step else None
+    if log.exists():
+        stage2 = [r["step"] - 1 for r in json.loads(log.read_text()) if r.get("stage") == 2 and r["step"] <= step]
+        return min(stage2) if stage2 else None
+    return None
+
+
 def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
     """Train (or resume) one HRINet variant; returns the model card (rank 0) or ``{}``."""
     import torch
@@ -218,12 +231,14 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
     opt_d1 = torch.optim.Adam(d1.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d2 = torch.optim.Adam(d2.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     start, best, best_step, rows = 0, -float("inf"), 0, []
+    stage2_from: int | None = None  # where Stage II began in the run being resumed, if it had begun
     last = run / "last.pt"
     if cfg.resume and last.exists():
         ck = torch.load(last, map_location="cpu", weights_only=True)
         for mod, key in ((gen, "gen"), (d1, "d1"), (d2, "d2"), (opt_g, "opt_g"), (opt_d1, "opt_d1"), (opt_d2, "opt_d2")):
             mod.load_state_dict(ck[key])
         start, best, best_step = int(ck["step"]), float(ck["best"]), int(ck.get("best_step", 0))
+        stage2_from = _stage2_start(ck, run / "log.json", start)
         if main and (run / "log.json").exists():
             rows = [r for r in json.loads((run / "log.json").read_text()) if r["step"] <= start]
     g = torch.nn.parallel.DistributedDataParallel(gen) if ddp else gen
@@ -242,9 +257,10 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         return sum(F.mse_loss(a, b) for a, b in zip(fp, ft)) / len(fp)
 
     stage1 = cfg.stage1 if cfg.stage1 is not None else (0.0 if residual else 0.5)
-    half = int(cfg.steps * stage1)
+    half = int(cfg.steps * stage1) if stage2_from is None else stage2_from  # a resumed run never goes back
     t0 = time.perf_counter()
     budget_at = start + 10 if cfg.time_budget_s else None
+    max_steps = cfg.steps
     for step in range(start, cfg.steps):
         if step >= cfg.steps:
             break
@@ -301,12 +317,18 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 _update(opt_d2, l_d2, d2, cfg.grad_clip)
                 row["d2"] = l_d2.item()
         done = step + 1
-        if budget_at is not None and done == budget_at:
-            per = (time.perf_counter() - t0) / (done - start)
-            fit = done + int((cfg.time_budget_s - (time.perf_counter() - t0)) / (per * 1.2))
-            cfg.steps = max(done + 1, min(cfg.steps, fit))
-            half = int(cfg.steps * stage1)
-            cfg.val_every = max(1, min(cfg.val_every, cfg.steps // 5))
+        if budget_at is not None and (done == budget_at or (done > budget_at and done % cfg.val_every == 0)):
+            # fit the step count to the time budget: first from 10 steps (with a margin), then again at
+            # every validation from the mean time per step so far (validation included), so a slow start
+            # (a busy machine) does not end the run early
+            elapsed = time.perf_counter() - t0
+            per = elapsed / (done - start) * (1.2 if done == budget_at else 1.0)
+            cfg.steps = max(done + 1, min(max_steps, done + int((cfg.time_budget_s - elapsed) / per)))
+            if done == budget_at:
+                half = int(cfg.steps * stage1) if stage2_from is None else stage2_from
+                cfg.val_every = max(1, min(cfg.val_every, cfg.steps // 5))
+            elif done < half:  # the Stage I / II boundary moves only while still in Stage I
+                half = max(done, int(cfg.steps * stage1))
         row["seconds"] = round(time.perf_counter() - t0, 2)
         if done % cfg.val_every == 0 or done == cfg.steps:
             if main:
@@ -317,7 +339,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                     torch.save(gen.state_dict(), run / "best.pt")
                 torch.save({"gen": gen.state_dict(), "d1": d1.state_dict(), "d2": d2.state_dict(),
                             "opt_g": opt_g.state_dict(), "opt_d1": opt_d1.state_dict(), "opt_d2": opt_d2.state_dict(),
-                            "step": done, "best": best, "best_step": best_step}, run / "last.tmp")
+                            "step": done, "best": best, "best_step": best_step, "half": half}, run / "last.tmp")
                 os.replace(run / "last.tmp", last)
                 (run / "log.json").write_text(json.dumps(rows + [row]) + "\n")
             if ddp:
