@@ -180,6 +180,25 @@ def test_train_ct_time_budget_ends_the_run(tmp_path):
     assert log[-1]["seconds"] < 3.0 * 1.5 + 2 and time.perf_counter() - t0 < 120
 
 
+def test_train_ct_refuses_a_missing_output_folder_before_training(tmp_path):
+    from mrstudio.core.errors import StudyError
+    from mrstudio.train.ct import CTTrainConfig, train_ct
+
+    cfg = CTTrainConfig(variant="ae", steps=2, batch=1, base=4, size=64, crop=64, slices=9, train_volumes=1,
+                        val_volumes=1, test_volumes=0, run_dir=str(tmp_path / "run"),
+                        out=str(tmp_path / "no" / "such" / "m.pt"), device="cpu")
+    with pytest.raises(StudyError, match="does not exist"):
+        train_ct(cfg)
+    assert not (tmp_path / "run").exists()  # refused before anything ran
+
+
+def test_train_seconds_add_up_over_resumed_parts():
+    from mrstudio.train.ct import _train_seconds
+
+    assert _train_seconds([{"seconds": 1.0}, {"seconds": 5.0}, {"seconds": 2.0}, {"seconds": 3.0}]) == 8.0
+    assert _train_seconds([]) == 0.0
+
+
 def test_train_ct_on_a_folder_of_dicom_series(tmp_path):
     """`mrstudio train ct --data FOLDER` end to end on CT DICOM series written in the real layout."""
     from mrstudio.io.dicom_export import write_ct_dicom

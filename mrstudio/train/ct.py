@@ -153,6 +153,16 @@ def _update(opt, loss, module, clip: float) -> None:
     opt.step()
 
 
+def _train_seconds(rows: list[dict]) -> float:
+    """Training time over all the (resumed) parts of a run: each part's log restarts its clock."""
+    total, prev = 0.0, 0.0
+    for r in rows:
+        if r["seconds"] < prev:
+            total += prev
+        prev = r["seconds"]
+    return total + prev
+
+
 def _stage2_start(ck: dict, log: Path, step: int) -> int | None:
     """The step at which Stage II began in a checkpointed run, or None if it was still in Stage I.
 
@@ -195,6 +205,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
             device = f"cuda:{local}"
             torch.cuda.set_device(local)
     main = rank == 0
+    cfg.check_out()
     run = Path(cfg.run_dir)
     if main:
         run.mkdir(parents=True, exist_ok=True)
@@ -356,7 +367,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 "hrinet": gen.cfg.as_dict(), "loss": cfg.loss, "lambda": cfg.lam, "gamma": cfg.gamma, "beta": beta,
                 "steps": cfg.steps, "best_step": best_step, "batch": cfg.batch, "lr": cfg.lr, "crop": crop,
                 "training_data": data_desc,
-                "device": device, "train_seconds": round(time.perf_counter() - t0, 1),
+                "device": device, "train_seconds": round(_train_seconds(rows), 1),
                 "parameters": sum(p.numel() for p in gen.parameters()),
                 "validation": evaluate_ct(gen, val, device),
                 "metric": "large gap (ends of 7 consecutive slices in, 5 out); HU clipped to [-1000, 1000] "

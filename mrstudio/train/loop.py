@@ -146,6 +146,7 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
             torch.cuda.set_device(local)
     main = rank == 0
     loss_fn = get_loss(cfg.loss)
+    cfg.check_out()
     run = Path(cfg.run_dir)
     if main:
         run.mkdir(parents=True, exist_ok=True)

@@ -18,3 +18,10 @@ class RunOptions:
     resume: bool = True
     device: str = "auto"
     time_budget_s: float | None = None  # if set, ``steps`` is lowered to what fits, timed over the first steps
+
+    def check_out(self) -> None:
+        """Refuse an ``out`` whose folder does not exist before training, not after it (StudyError)."""
+        if self.out:
+            from ..io.atomic import check_target
+
+            check_target(self.out, force=True)  # a training run replaces its own output, as documented
