@@ -217,3 +217,38 @@ def test_train_ct_on_a_folder_of_dicom_series(tmp_path):
     assert card["training_data"]["kind"] == "files" and card["training_data"]["split"] == {"val": 1, "train": 2}
     split = json.loads((tmp_path / "run" / "split.json").read_text())
     assert not {s.split(":")[0] for s in split["val"]} & {s.split(":")[0] for s in split["train"]}  # by volume
+
+
+def test_ct_ddp_with_a_time_budget_ends_together(tmp_path):
+    """Two gloo ranks with a time budget: rank 0's plan is broadcast, so both stop at the same step (no hang)."""
+    import os
+
+    script = tmp_path / "ddp_ct.py"
+    script.write_text(f"""
+import os, time
+import torch.distributed as dist
+from mrstudio.train.ct import CTTrainConfig, train_ct
+if os.environ["RANK"] == "1":  # rank 1's clock runs 3x fast: left to itself it would plan fewer steps and hang rank 0
+    real = time.perf_counter
+    time.perf_counter = lambda: 3 * real()
+keep = dist.destroy_process_group
+dist.destroy_process_group = lambda *a, **k: None
+cfg = CTTrainConfig(variant="hrinet", steps=100000, batch=1, base=4, size=64, crop=64, slices=9, train_volumes=2,
+                    val_volumes=1, test_volumes=0, val_every=15, run_dir=r"{tmp_path / 'run'}", out=None,
+                    device="cpu", time_budget_s=4.0)
+train_ct(cfg)
+print("STEPS", dist.get_rank(), cfg.steps, cfg.val_every, flush=True)
+keep()
+""")
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(30500 + os.getpid() % 1000),
+           "WORLD_SIZE": "2", "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, str(script)], env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in range(2)]
+    try:
+        outs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    assert all(p.returncode == 0 for p in procs), outs[0][1][-2000:] + outs[1][1][-2000:]
+    plans = [next(x.split()[2:] for x in o[0].splitlines() if x.startswith("STEPS")) for o in outs]
+    assert plans[0] == plans[1] and 10 < int(plans[0][0]) < 100000

@@ -340,6 +340,11 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 cfg.val_every = max(1, min(cfg.val_every, cfg.steps // 5))
             elif done < half:  # the Stage I / II boundary moves only while still in Stage I
                 half = max(done, int(cfg.steps * stage1))
+            if ddp:  # every rank must stop, switch stage and validate at the same steps: rank 0's clock decides
+                plan = torch.tensor([cfg.steps, half, cfg.val_every], device=device if device.startswith("cuda")
+                                    else "cpu")
+                dist.broadcast(plan, 0)
+                cfg.steps, half, cfg.val_every = (int(v) for v in plan.tolist())
         row["seconds"] = round(time.perf_counter() - t0, 2)
         if done % cfg.val_every == 0 or done == cfg.steps:
             if main:
