@@ -5,7 +5,8 @@ ESPIRiT calibration region and kernel, the same regularisers (l1 Daubechies-2 wa
 over (y, x) with random shifts, and temporal total variation), the same λ's on the same
 data scale (both divide the data by BART's scaling of ``|Aᴴy|``) and the same iteration
 count — although a BART ADMM iteration includes an inner conjugate-gradient solve (several
-``AᴴA``), where a ``cs`` iteration applies ``AᴴA`` once. Quality is measured against the phantom's noiseless ground truth.
+``AᴴA``), where a ``cs`` iteration applies ``AᴴA`` once. Quality is measured against the
+phantom's noiseless ground truth.
 Wall time includes calibration. Peak memory: the peak resident set size of this process
 during ``cs`` (Linux ``VmHWM`` after resetting it through ``/proc/self/clear_refs``;
 it includes the interpreter and the loaded libraries), and for BART the largest

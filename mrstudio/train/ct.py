@@ -42,7 +42,7 @@ import numpy as np
 
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
-from .run import RunOptions
+from .run import RunOptions, total_seconds
 
 VARIANTS = {"ae": (1, False, False, False, False, False), "acai": (1, True, False, False, False, False),
             "patchgan": (3, True, True, False, False, False), "hrinet": (3, True, True, True, False, False),
@@ -153,27 +153,15 @@ def _update(opt, loss, module, clip: float) -> None:
     opt.step()
 
 
-def _train_seconds(rows: list[dict]) -> float:
-    """Training time over all the (resumed) parts of a run: each part's log restarts its clock."""
-    total, prev = 0.0, 0.0
-    for r in rows:
-        if r["seconds"] < prev:
-            total += prev
-        prev = r["seconds"]
-    return total + prev
-
-
-def _stage2_start(ck: dict, log: Path, step: int) -> int | None:
+def _stage2_start(ck: dict, logged: list[dict], step: int) -> int | None:
     """The step at which Stage II began in a checkpointed run, or None if it was still in Stage I.
 
-    From the checkpoint (``half``), or for older checkpoints from the run's log (first Stage-II row).
+    From the checkpoint (``half``), or for older checkpoints from the run's log rows (first Stage-II row).
     """
     if "half" in ck:
         return int(ck["half"]) if int(ck["half"]) <= step else None
-    if log.exists():
-        stage2 = [r["step"] - 1 for r in json.loads(log.read_text()) if r.get("stage") == 2 and r["step"] <= step]
-        return min(stage2) if stage2 else None
-    return None
+    stage2 = [r["step"] - 1 for r in logged if r.get("stage") == 2]
+    return min(stage2) if stage2 else None
 
 
 def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
@@ -249,9 +237,11 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         for mod, key in ((gen, "gen"), (d1, "d1"), (d2, "d2"), (opt_g, "opt_g"), (opt_d1, "opt_d1"), (opt_d2, "opt_d2")):
             mod.load_state_dict(ck[key])
         start, best, best_step = int(ck["step"]), float(ck["best"]), int(ck.get("best_step", 0))
-        stage2_from = _stage2_start(ck, run / "log.json", start)
-        if main and (run / "log.json").exists():
-            rows = [r for r in json.loads((run / "log.json").read_text()) if r["step"] <= start]
+        log = run / "log.json"
+        logged = [r for r in json.loads(log.read_text()) if r["step"] <= start] if log.exists() else []
+        stage2_from = _stage2_start(ck, logged, start)
+        if main:
+            rows = logged
     g = torch.nn.parallel.DistributedDataParallel(gen) if ddp else gen
     critic1 = torch.nn.parallel.DistributedDataParallel(d1) if ddp else d1
     critic2 = torch.nn.parallel.DistributedDataParallel(d2) if ddp else d2
@@ -372,7 +362,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                 "hrinet": gen.cfg.as_dict(), "loss": cfg.loss, "lambda": cfg.lam, "gamma": cfg.gamma, "beta": beta,
                 "steps": cfg.steps, "best_step": best_step, "batch": cfg.batch, "lr": cfg.lr, "crop": crop,
                 "training_data": data_desc,
-                "device": device, "train_seconds": round(_train_seconds(rows), 1),
+                "device": device, "train_seconds": round(total_seconds(rows), 1),
                 "parameters": sum(p.numel() for p in gen.parameters()),
                 "validation": evaluate_ct(gen, val, device),
                 "metric": "large gap (ends of 7 consecutive slices in, 5 out); HU clipped to [-1000, 1000] "

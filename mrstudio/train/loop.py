@@ -26,7 +26,7 @@ import numpy as np
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
 from ..core.phantom import SPLITS
-from .run import RunOptions
+from .run import RunOptions, total_seconds
 
 
 @dataclass
@@ -326,7 +326,7 @@ def _finish(cfg: TrainConfig, model, run: Path, data_desc: dict, rows: list, bes
         "crop": cfg.crop, "init": cfg.init, "device": device,
         "validation": next((dict(psnr=r["val_psnr"], ssim=r["val_ssim"], naive_psnr=r["naive_psnr"])
                             for r in reversed(rows) if r.get("val_psnr") == best), None),
-        "train_seconds": rows[-1]["seconds"] if rows else None,
+        "train_seconds": round(total_seconds(rows), 2) if rows else None,
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     if cfg.data == "phantom" and cfg.test_cines:

@@ -17,7 +17,7 @@ class RunOptions:
     init: str | None = None  # start from these weights
     resume: bool = True
     device: str = "auto"
-    time_budget_s: float | None = None  # if set, ``steps`` is lowered to what fits, timed over the first steps
+    time_budget_s: float | None = None  # if set, ``steps`` is lowered to what fits the measured time per step
 
     def check_out(self) -> None:
         """Refuse an ``out`` whose folder does not exist before training, not after it (StudyError)."""
@@ -25,3 +25,13 @@ class RunOptions:
             from ..io.atomic import check_target
 
             check_target(self.out, force=True)  # a training run replaces its own output, as documented
+
+
+def total_seconds(rows: list[dict]) -> float:
+    """Training time over all the (resumed) parts of a run's log: each part's ``seconds`` restart from 0."""
+    total, prev = 0.0, 0.0
+    for r in rows:
+        if r["seconds"] < prev:
+            total += prev
+        prev = r["seconds"]
+    return total + prev
