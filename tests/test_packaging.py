@@ -23,3 +23,14 @@ def test_wheel_contains_models_and_resources(tmp_path):
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(next(tmp_path.glob("mrstudio-*.whl"))).read(entry).decode()
     assert "mrstudio = mrstudio.cli:main" in text and "mrstudio-gui = mrstudio.gui.app:main" in text
+
+
+def test_models_named_in_the_docs_ship():
+    """Every model the README or a docs page names (``cine-…-rNN``, ``ct-…-256``) is in ``models/``."""
+    import re
+
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    named = {m for p in pages for m in re.findall(r"\b(?:cine|ct)-[a-z0-9-]+-(?:r\d+|256|512)\b", p.read_text())}
+    assert named, "the pattern no longer finds the model names"
+    missing = sorted(n for n in named if not (ROOT / "models" / f"{n}.pt").exists())
+    assert not missing, f"named in the docs but not shipped: {missing}"
