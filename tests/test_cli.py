@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -197,6 +198,12 @@ def test_bench_ct_quick(tmp_path):
     text = out.read_text()
     assert "Large gap" in text and "Command: `mrstudio bench ct --quick" in text
     assert (tmp_path / "bench-ct.png").stat().st_size > 1000
+    large = json.loads(p.stdout)["large"]
+    assert {r["method"] for r in large["rows"]} == set(rows)
+    cost = {r["method"]: r for r in large["cost"]}
+    assert cost["linear"]["slices_out"] == 3 * cost["linear"]["slices_in"] - 2
+    assert all(r["peak_mib"] > 0 and r["seconds"] > 0 for r in cost.values())
+    assert "² slices" in text and "peak (MiB)" in text
 
 
 def test_bench_gui_quick(tmp_path):
@@ -208,3 +215,13 @@ def test_bench_gui_quick(tmp_path):
     rows = json.loads(p.stdout)["rows"]
     assert {r["mode"] for r in rows} == {"image", "error"} and all(r["fps"] > 0 for r in rows)
     assert "frames per second" in out.read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak RSS needs Linux /proc")
+def test_peak_memory_sees_a_transient_allocation():
+    from mrstudio.bench.machine import peak_memory
+
+    with peak_memory("cpu") as mem:
+        a = np.ones(64 * 2**20, np.uint8)  # 64 MiB, touched, freed before the block ends
+        del a
+    assert 56 < mem["added_mib"] < 200 and mem["peak_mib"] >= mem["added_mib"]

@@ -6,6 +6,10 @@ is kept, the 5 between are predicted from the two ends (18 mm apart) and scored.
 linear, cubic, and every shipped ``ct-*`` model (HRINet, its ablations, MR Studio's
 residual variant). Scores: PSNR and SSIM (ARCHITECTURE.md definitions) on HU clipped to
 [−1000, 1000] and scaled to [0, 1], RMSE in HU, wall time per volume.
+
+Large slices: the same hold-out on one 512² volume (the models were trained at 256²; the
+paper trained separate 512² networks), and the time and peak memory of inserting slices
+(×3) into a 512² volume of 100 slices with every method.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from ..core.jobs import CancelToken, Progress, check, report
 
-TABLE2_ORDER = ("ae", "acai", "patchgan", "hrinet", "hrinet-res")
+TABLE2_ORDER = ("ae", "acai", "patchgan", "hrinet", "hrinet-res", "hrinet-skip")
 
 
 @dataclass
@@ -34,6 +38,20 @@ class CTRow:
     device: str
 
 
+@dataclass
+class LargeRow:
+    """Inserting slices into one large volume: wall time and memory (MiB, see :func:`peak_memory`)."""
+
+    method: str
+    seconds: float
+    peak_mib: float
+    added_mib: float
+    slices_in: int
+    slices_out: int
+    device: str
+    memory: str  # what peak_mib measures: "cuda tensors" or "process RSS"
+
+
 def _ct_models() -> list[tuple[str, dict]]:
     from ..train.checkpoint import list_models
 
@@ -42,44 +60,127 @@ def _ct_models() -> list[tuple[str, dict]]:
                                          if nc[1].get("variant") in TABLE2_ORDER else 99, nc[0]))
 
 
-def run_ct(quick: bool = False, device: str = "cpu", progress: Progress | None = None,
-           cancel: CancelToken | None = None, figure_dir: str | Path | None = None) -> dict[str, Any]:
-    """Hold-out large-gap scores for linear, cubic and the shipped CT models."""
-    from ..core.ct_phantom import make_ct_phantom, thick
+def _score_rows(methods: list[tuple[str, str, dict, str]], volumes: list[tuple[int, Any]],
+                cancel: CancelToken | None, progress: Progress | None, span: tuple[float, float],
+                shown: dict[str, np.ndarray] | None = None) -> list[CTRow]:
+    """Large-gap hold-out scores of every method on every ``(seed, CTStudy)``; mean ± sd rows."""
     from ..interp.pipeline import holdout
 
-    size, n_vol, slices = (128, 1, 13) if quick else (256, 4, 37)
-    seeds = list(range(20_000, 20_000 + n_vol))
-    methods: list[tuple[str, str, dict, str]] = [("linear", "linear", {}, "cpu"), ("cubic", "cubic", {}, "cpu")]
-    methods += [(f"{name} ({card.get('variant', '?')}, {card.get('loss', '?')})", "hrinet", {"model": name}, device)
-                for name, card in _ct_models()]
     scores: dict[str, list[tuple[float, float, float, float]]] = {m[0]: [] for m in methods}
-    shown: dict[str, np.ndarray] = {}
-    for vi, seed in enumerate(seeds):
-        vol = thick(make_ct_phantom(size=size, slices=slices * 3, seed=seed), 3)
+    for vi, (seed, vol) in enumerate(volumes):
         for label, name, params, dev in methods:
             check(cancel)
             r = holdout(vol, name, gap=6, device=dev, **params)
             scores[label].append((r["psnr"], r["ssim"], r["rmse_hu"], r["seconds"]))
-            if vi == 0:
+            if vi == 0 and shown is not None:
+                if not shown:
+                    shown.update({"end a (kept)": vol.volume[0], "ground truth (held out)": r["truth"][0, 2],
+                                  "end b (kept)": vol.volume[6]})
                 shown[label] = r["pred"][0, 2]  # the middle of the first gap (α = 3/6)
-                if "ground truth (held out)" not in shown:
-                    shown = {"end a (kept)": vol.volume[0], "ground truth (held out)": r["truth"][0, 2],
-                             "end b (kept)": vol.volume[6], **shown}
-        report(progress, (vi + 1) / len(seeds), f"volume {seed}")
+        report(progress, span[0] + (span[1] - span[0]) * (vi + 1) / len(volumes), f"volume {seed}")
     rows = []
     for label, _, _, dev in methods:
         a = np.array(scores[label])
         sd = a.std(axis=0, ddof=1) if len(a) > 1 else np.zeros(4)
         rows.append(CTRow(label, float(a[:, 0].mean()), float(sd[0]), float(a[:, 1].mean()), float(sd[1]),
                           float(a[:, 2].mean()), float(a[:, 3].mean()), len(a), dev))
+    return rows
+
+
+def large_volume(methods: list[tuple[str, str, dict, str]], vol: Any, slices: int, factor: int = 3,
+                 cancel: CancelToken | None = None) -> list[LargeRow]:
+    """Time and memory of inserting ``factor − 1`` slices per gap into ``vol`` grown to ``slices`` slices.
+
+    The volume is extended by mirroring along z (content does not change the cost). Each method
+    runs in a fresh Python process (:func:`_cost_child`), so its peak memory is its own and not
+    hidden in memory this process already holds.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from ..core.errors import StudyError
+
+    v = vol.volume
+    reps = -(-slices // len(v))
+    stack = np.concatenate([v if i % 2 == 0 else v[::-1] for i in range(reps)])[:slices]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mrstudio-bench-") as tmp:
+        path = Path(tmp) / "volume.npy"
+        np.save(path, np.ascontiguousarray(stack))
+        for label, name, params, dev in methods:
+            check(cancel)
+            job = json.dumps({"path": str(path), "spacing": list(vol.spacing), "method": name, "params": params,
+                              "device": dev, "factor": factor})
+            p = subprocess.run([sys.executable, "-c", "from mrstudio.bench.ct import _cost_child; _cost_child()", job],
+                               capture_output=True, text=True, timeout=3600)
+            if p.returncode != 0:
+                raise StudyError(label, f"large-volume run failed: {p.stderr.strip().splitlines()[-1:]}")
+            r = json.loads(p.stdout.strip().splitlines()[-1])
+            rows.append(LargeRow(label, r["seconds"], r["peak_mib"], r["added_mib"], slices, r["slices_out"], dev,
+                                 "cuda tensors" if dev.startswith("cuda") else "process RSS"))
+    return rows
+
+
+def _cost_child() -> None:
+    """In a fresh process: load the volume and the method, interpolate twice, print one JSON line.
+
+    ``seconds``: the second call (model loaded, warmed up). ``peak_mib``: CUDA — the peak of
+    ``torch.cuda.max_memory_allocated``; CPU — the process's peak RSS (``VmHWM``), interpreter and
+    libraries included. ``added_mib``: that peak minus the same measure just before the first call.
+    """
+    import json
+    import sys
+
+    from ..core.study import CTStudy
+    from ..interp.pipeline import interpolate
+    from .machine import peak_memory
+
+    job = json.loads(sys.argv[1])
+    study = CTStudy(volume=np.load(job["path"]), spacing=tuple(job["spacing"]), name="large", source=job["path"])
+    dev, params = job["device"], job["params"]
+    if job["method"] == "hrinet":
+        from ..interp.learned import load_ct_model
+
+        load_ct_model(str(params["model"]), dev)
+    with peak_memory(dev) as mem:
+        r = interpolate(study, job["method"], job["factor"], device=dev, **params)
+    n_out = r.study.shape[0]
+    del r
+    secs = interpolate(study, job["method"], job["factor"], device=dev, **params).seconds
+    print(json.dumps({"seconds": secs, "slices_out": n_out, **mem}))
+
+
+def run_ct(quick: bool = False, device: str = "cpu", progress: Progress | None = None,
+           cancel: CancelToken | None = None, figure_dir: str | Path | None = None) -> dict[str, Any]:
+    """Hold-out large-gap scores for linear, cubic and the shipped CT models at 256² and 512²,
+    and the cost of interpolating a large volume."""
+    from ..core.ct_phantom import make_ct_phantom, thick
+
+    size, n_vol, slices = (128, 1, 13) if quick else (256, 4, 37)
+    big_size, big_slices = (192, 20) if quick else (512, 100)
+    seeds = list(range(20_000, 20_000 + n_vol))
+    methods: list[tuple[str, str, dict, str]] = [("linear", "linear", {}, "cpu"), ("cubic", "cubic", {}, "cpu")]
+    methods += [(f"{name} ({card.get('variant', '?')}, {card.get('loss', '?')})", "hrinet", {"model": name}, device)
+                for name, card in _ct_models()]
+    shown: dict[str, np.ndarray] = {}
+    vols = [(s, thick(make_ct_phantom(size=size, slices=slices * 3, seed=s), 3)) for s in seeds]
+    rows = _score_rows(methods, vols, cancel, progress, (0.0, 0.6), shown)
+    big = thick(make_ct_phantom(size=big_size, slices=slices * 3, seed=seeds[0]), 3)
+    big_rows = _score_rows(methods, [(seeds[0], big)], cancel, progress, (0.6, 0.8))
+    cost = large_volume(methods[:1] + methods[2:3] if quick else methods, big, big_slices, 3, cancel)
+    report(progress, 1.0, "large volume")
     figures = []
     if figure_dir is not None:
         figures.append(str(write_ct_figure(shown, Path(figure_dir) / "bench-ct.png")))
     shipped = {c.get("variant") for _, c in _ct_models()}
     missing = [v for v in TABLE2_ORDER if v not in shipped]
+    md = ct_markdown(rows, seeds, size, figures, missing) + "\n" + large_markdown(big_rows, cost, seeds[0], big_size)
     return {"rows": [asdict(r) for r in rows], "seeds": seeds, "size": size, "figures": figures,
-            "markdown": ct_markdown(rows, seeds, size, figures, missing)}
+            "large": {"size": big_size, "seed": seeds[0], "rows": [asdict(r) for r in big_rows],
+                      "cost": [asdict(r) for r in cost]},
+            "markdown": md}
 
 
 def ct_markdown(rows: list[CTRow], seeds: list[int], size: int, figures: list[str], missing: list[str]) -> str:
@@ -101,6 +202,27 @@ def ct_markdown(rows: list[CTRow], seeds: list[int], size: int, figures: list[st
     if figures:
         out += ["", "Figure (first volume, middle of the first gap): kept ends, held-out truth, each method and "
                 "|error| × 4:", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figures]
+    return "\n".join(out) + "\n"
+
+
+def large_markdown(rows: list[CTRow], cost: list[LargeRow], seed: int, size: int) -> str:
+    out = [f"### {size}² slices", "",
+           f"The same hold-out on one {size}² volume (seed {seed}, {rows[0].n} volume; the learned models were "
+           "trained at 256² and run unchanged — fully convolutional — at this size):", "",
+           "| method | PSNR (dB) | SSIM | RMSE (HU) | time (s) | device |", "|---|---|---|---|---|---|"]
+    out += [f"| {r.method} | {r.psnr_mean:.2f} | {r.ssim_mean:.3f} | {r.rmse_hu:.1f} | {r.seconds:.3f} | {r.device} |"
+            for r in rows]
+    if cost:
+        c0 = cost[0]
+        out += ["", f"Inserting 2 slices per gap (×3) into a {size}² volume of {c0.slices_in} slices "
+                f"({c0.slices_out} out; the volume above mirrored along z), each method in a fresh process. "
+                "Peak memory: on the CPU the process's peak resident set size (VmHWM, interpreter and "
+                "libraries included), on CUDA torch.cuda.max_memory_allocated; added: its rise during the "
+                f"call (on the CPU this includes the {c0.slices_out}-slice output volume). Time: a second call, "
+                "the model loaded.", "",
+                "| method | time (s) | peak (MiB) | added (MiB) | measured | device |", "|---|---|---|---|---|---|"]
+        out += [f"| {c.method} | {c.seconds:.2f} | {c.peak_mib:.0f} | {c.added_mib:.0f} | {c.memory} | {c.device} |"
+                for c in cost]
     return "\n".join(out) + "\n"
 
 

@@ -15,7 +15,6 @@ it includes the interpreter and the loaded libraries), and for BART the largest
 
 from __future__ import annotations
 
-import resource
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from ..core.masks import MaskSpec, make_mask
 from ..core.metrics import score
 from ..core.phantom import SPLITS, make_phantom
 from ..recon.base import undersample
+from .machine import peak_rss_mib, reset_peak_rss
 
 
 @dataclass
@@ -37,27 +37,6 @@ class PerfRow:
     peak_mib: float
     iters: int
     accel: float
-
-
-def reset_peak_rss() -> None:
-    """Reset this process's peak RSS counter (Linux ≥ 4.0; silently nothing elsewhere)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        pass
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process in MiB."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cs_vs_bart(sizes: tuple[int, ...] = (128, 256), accel: float = 15.0, iters: int = 100, frames: int = 20,
