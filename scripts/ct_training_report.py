@@ -1,0 +1,76 @@
+"""Write docs/ct-training.md: the validation rows of the run logs behind the shipped CT models.
+
+Usage: .venv/bin/python scripts/ct_training_report.py [--out docs/ct-training.md]
+
+Each run folder (``runs/NAME``, not in git) holds ``log.json`` (one row per step; validation rows carry
+``val_psnr``/``val_ssim``/``linear_psnr``) and ``config.json`` (the last command's options). The shipped
+model's card (``models/NAME.json``) says which step was kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (run folder, shipped model, title, how the run was made)
+RUNS = [
+    ("runs/ct-hrinet-mse-256", "ct-hrinet-mse-256", "HRINet-MSE, the paper's configuration",
+     "Started by `scripts/train_ct_cpu.sh`, resumed by `scripts/train_ct_more_cpu.sh` and then by "
+     "`scripts/train_ct_long_cpu.sh` (same options, a longer time budget). Step counts continue over the resumed parts; "
+     "the first resume (step 367) went back to Stage I until step 400, a bug since fixed (a resumed run keeps its stage)."),
+    ("runs/ct-hrinet-skip-lr1e-4", "ct-hrinet-skip-mse-256", "HRINet-skip, lr 1e-4",
+     "Trained by `scripts/train_ct_cpu.sh`; resumed once, and the resumed part was stopped and not shipped "
+     "(adversarial instability after about step 1200)."),
+]
+
+
+def _table(log: list[dict]) -> list[str]:
+    out = ["| step | stage | minutes | val PSNR (dB) | val SSIM |", "|---|---|---|---|---|"]
+    minutes, last_seconds = 0.0, 0.0
+    for row in log:
+        sec = float(row.get("seconds", 0.0))
+        minutes += (sec - last_seconds if sec >= last_seconds else sec) / 60  # a resumed part restarts at 0 s
+        last_seconds = sec
+        if "val_psnr" in row:
+            out.append(f"| {row['step']} | {row['stage']} | {minutes:.0f} | {row['val_psnr']:.2f} | {row['val_ssim']:.3f} |")
+    return out
+
+
+def report() -> str:
+    out = ["## CT training runs (issue 7)", "",
+           "Validation rows of the run logs behind the shipped CT models (2-core Xeon, CPU; validation seeds "
+           "10000–10001, large gap: 5 slices predicted from the ends of 7; PSNR dB / SSIM on HU [−1000, 1000] → "
+           "[0, 1]). Written by `scripts/ct_training_report.py` from `runs/NAME/log.json`. \"minutes\": wall time "
+           "of the training process(es) from their first step (data generation excluded, validation included)."]
+    for run, model, title, how in RUNS:
+        log_path = ROOT / run / "log.json"
+        if not log_path.exists():
+            continue
+        log = json.loads(log_path.read_text())
+        card = json.loads((ROOT / "models" / f"{model}.json").read_text())
+        lin = next((r["linear_psnr"] for r in log if "linear_psnr" in r), None)
+        out += ["", f"### {title} (`{model}`)", "", how, "",
+                f"Shipped: best step {card.get('best_step')} of {card.get('steps')} "
+                f"(test seeds {card['test']['seeds'][0]}–{card['test']['seeds'][1]}: {card['test']['psnr']:.2f} dB / "
+                f"{card['test']['ssim']:.3f}; linear {card['test']['linear_psnr']:.2f} dB / "
+                f"{card['test']['linear_ssim']:.3f})." + (f" Linear on the validation slices: {lin:.2f} dB." if lin else ""),
+                ""]
+        out += _table(log)
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "docs" / "ct-training.md"))
+    a = ap.parse_args()
+    tmp = Path(a.out + ".part")
+    tmp.write_text(report())
+    tmp.replace(a.out)
+    print(a.out)
+
+
+if __name__ == "__main__":
+    main()
