@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..core.memory import proc_kib
+
 
 def cpu_name() -> str:
     try:
@@ -61,26 +63,13 @@ def reset_peak_rss() -> None:
 
 def peak_rss_mib() -> float:
     """Peak resident set size of this process in MiB."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kib = proc_kib("/proc/self/status", "VmHWM")
+    return (kib if kib is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
 
 def rss_mib() -> float:
     """Current resident set size of this process in MiB (0 where unknown)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return (proc_kib("/proc/self/status", "VmRSS") or 0) / 1024
 
 
 @contextmanager

@@ -10,15 +10,24 @@ from .errors import StudyError
 HEADROOM = 0.8  # use at most this fraction of the memory available now
 
 
+def proc_kib(path: str, key: str) -> int | None:
+    """The value in kiB of ``key`` in a Linux ``/proc`` table (``/proc/meminfo``, ``/proc/PID/status``);
+    ``None`` where the file or the key is missing (another OS, a process that ended)."""
+    try:
+        with open(path) as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def available_bytes() -> int:
     """Memory available to this process now (Linux ``MemAvailable``; else physical pages; else 8 GiB)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    kib = proc_kib("/proc/meminfo", "MemAvailable")
+    if kib is not None:
+        return kib * 1024
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):

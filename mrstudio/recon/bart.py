@@ -23,6 +23,7 @@ import numpy as np
 from ..core.coils import calibration_width, time_averaged_kspace
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
+from ..core.memory import proc_kib
 
 TIME_FLAG = 1 << 10
 
@@ -59,14 +60,7 @@ LAST_PEAK_MIB: list[float] = [0.0]
 
 
 def _child_peak_mib(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return (proc_kib(f"/proc/{pid}/status", "VmHWM") or 0) / 1024
 
 
 def _run(args: list[str], cancel: CancelToken | None, env: dict[str, str]) -> None:
