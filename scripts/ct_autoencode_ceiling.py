@@ -25,10 +25,10 @@ def ceiling_table(names: list[str] | None = None) -> str:
     from mrstudio.interp.pipeline import to_unit
     from mrstudio.nets.hrinet import hu_to_net, net_to_hu
     from mrstudio.train.checkpoint import list_models
-    from mrstudio.train.ct import phantom_volumes
+    from mrstudio.train.ct import CT_SPLITS, phantom_volumes
 
     names = names or [c["name"] for c in list_models("ct-") if c.get("task") == "ct-interpolation"]
-    vols = phantom_volumes([10_000, 10_001], 256, 42, 3)
+    vols = phantom_volumes(CT_SPLITS["val"][:2], 256, 42, 3)
     out = ["| model | variant | autoencode PSNR (dB) | autoencode SSIM |", "|---|---|---|---|"]
     for name in names:
         net, card, _ = load_ct_model(name, "cpu")

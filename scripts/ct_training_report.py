@@ -28,14 +28,12 @@ RUNS = [
 
 
 def _table(log: list[dict]) -> list[str]:
+    from mrstudio.train.run import cumulative_seconds
+
     out = ["| step | stage | minutes | val PSNR (dB) | val SSIM |", "|---|---|---|---|---|"]
-    minutes, last_seconds = 0.0, 0.0
-    for row in log:
-        sec = float(row.get("seconds", 0.0))
-        minutes += (sec - last_seconds if sec >= last_seconds else sec) / 60  # a resumed part restarts at 0 s
-        last_seconds = sec
+    for row, sec in zip(log, cumulative_seconds(log)):
         if "val_psnr" in row:
-            out.append(f"| {row['step']} | {row['stage']} | {minutes:.0f} | {row['val_psnr']:.2f} | {row['val_ssim']:.3f} |")
+            out.append(f"| {row['step']} | {row['stage']} | {sec / 60:.0f} | {row['val_psnr']:.2f} | {row['val_ssim']:.3f} |")
     return out
 
 

@@ -193,10 +193,11 @@ def test_train_ct_refuses_a_missing_output_folder_before_training(tmp_path):
 
 
 def test_train_seconds_add_up_over_resumed_parts():
-    from mrstudio.train.run import total_seconds
+    from mrstudio.train.run import cumulative_seconds, total_seconds
 
     assert total_seconds([{"seconds": 1.0}, {"seconds": 5.0}, {"seconds": 2.0}, {"seconds": 3.0}]) == 8.0
     assert total_seconds([]) == 0.0
+    assert cumulative_seconds([{"seconds": 1.0}, {"seconds": 5.0}, {"seconds": 2.0}, {"seconds": 3.0}]) == [1, 5, 7, 8]
 
 
 def test_train_ct_on_a_folder_of_dicom_series(tmp_path):

@@ -27,11 +27,18 @@ class RunOptions:
             check_target(self.out, force=True)  # a training run replaces its own output, as documented
 
 
-def total_seconds(rows: list[dict]) -> float:
-    """Training time over all the (resumed) parts of a run's log: each part's ``seconds`` restart from 0."""
-    total, prev = 0.0, 0.0
+def cumulative_seconds(rows: list[dict]) -> list[float]:
+    """Training time up to each row of a run's log, over all its (resumed) parts: each part's
+    ``seconds`` restart from 0."""
+    out, done, prev = [], 0.0, 0.0
     for r in rows:
-        if r["seconds"] < prev:
-            total += prev
+        if r["seconds"] < prev:  # a resumed part began: bank the previous part
+            done += prev
         prev = r["seconds"]
-    return total + prev
+        out.append(done + prev)
+    return out
+
+
+def total_seconds(rows: list[dict]) -> float:
+    """Training time over all the (resumed) parts of a run's log."""
+    return cumulative_seconds(rows)[-1] if rows else 0.0
