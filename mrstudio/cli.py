@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="cs only: MR Studio's solver (default) or BART's pics when bart is on PATH")
     rc.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="method parameter, repeatable (e.g. --param iters=40)")
-    it = sub.add_parser("interp", help="insert slices into a CT series (linear, cubic, hrinet)")
-    it.add_argument("--study", default="ct-phantom", help="CT DICOM folder/file, or 'ct-phantom' (default)")
+    it = sub.add_parser("interp", help="insert slices into a volume, CT or MR (linear, cubic, hrinet)")
+    it.add_argument("--study", default="ct-phantom", help="volume DICOM folder/file, or 'ct-phantom' (default)")
     it.add_argument("--phantom-seed", type=int, default=20000, help="seed of the CT phantom (default 20000, test split)")
     it.add_argument("--method", required=True, help="linear, cubic or hrinet")
     it.add_argument("--model", help="hrinet model name (in models/) or checkpoint path")
@@ -268,7 +268,7 @@ def cmd_recon(args: argparse.Namespace) -> int:
             write_cine_dicom(result.image, args.out, study=study, provenance=prov, force=args.force,
                              anonymize=args.anonymize)
         else:
-            write_result(args.out, result.image, mask, prov, force=args.force)
+            write_result(args.out, result.image, mask, prov, force=args.force, study=study)
         out["out"] = args.out
     if args.movie:
         _write_recon_movie(args, result)
@@ -300,7 +300,7 @@ def cmd_interp(args: argparse.Namespace) -> int:
     from .core.device import choose_device
     from .core.errors import StudyError
     from .core.jobs import tqdm_progress
-    from .core.study import CTStudy
+    from .core.study import VolumeStudy
     from .interp import get_interp
     from .interp.pipeline import HU_WINDOW, holdout, interpolate
     from .io import open_study
@@ -319,38 +319,51 @@ def cmd_interp(args: argparse.Namespace) -> int:
         study = open_study("ct-phantom", seed=args.phantom_seed)
     else:
         study = open_study(args.study, slice=args.slice, series=args.series)
-    if not isinstance(study, CTStudy):
-        raise StudyError(args.study, "is not a CT study; use 'mrstudio recon' for cines")
+    if not isinstance(study, VolumeStudy):
+        raise StudyError(args.study, "is a cine, not a volume (several slice positions at one time point); "
+                                     "use 'mrstudio recon' for cines")
     device = choose_device(args.device) if (info.uses_torch or args.device != "auto") else "cpu"
     progress, bar = tqdm_progress(f"interp {args.method}", disable=not sys.stderr.isatty())
     try:
         if args.holdout:
             r = holdout(study, args.method, gap=args.factor, device=device, progress=progress, **params)
             out = {"method": args.method, "factor": args.factor, "psnr": _finite(r["psnr"]), "ssim": _finite(r["ssim"]),
-                   "rmse_hu": round(r["rmse_hu"], 3), "seconds": round(r["seconds"], 4), "device": device,
-                   "slices_predicted": r["slices_predicted"], "window_hu": list(HU_WINDOW)}
+                   "rmse": round(r["rmse"], 3), "rmse_units": r["rmse_units"], "seconds": round(r["seconds"], 4),
+                   "device": device, "slices_predicted": r["slices_predicted"], "window_hu": list(HU_WINDOW),
+                   "intensity": r["intensity"]}
+            if "rmse_hu" in r:
+                out["rmse_hu"] = round(r["rmse_hu"], 3)
+            if r["model"]:
+                out["model"] = r["model"]
         else:
             res = interpolate(study, args.method, args.factor, device=device, progress=progress, **params)
             out = {"method": args.method, "factor": args.factor, "slices_in": study.shape[0],
                    "slices_out": res.study.shape[0], "spacing_mm": list(res.study.spacing),
-                   "seconds": round(res.seconds, 4), "device": device}
+                   "seconds": round(res.seconds, 4), "device": device, "intensity": res.intensity.describe()}
+            if res.model:
+                out["model"] = res.model
             if args.out:
-                from .io.dicom_export import write_ct_dicom
+                from .io.dicom_export import volume_description, write_volume_dicom
 
-                desc = f"MR Studio {args.method} x{args.factor}" + (f", model {args.model}" if args.model else "")
-                write_ct_dicom(res.study, args.out, description=desc, force=args.force, anonymize=args.anonymize)
+                desc = volume_description(args.method, args.factor, res.model)
+                write_volume_dicom(res.study, args.out, description=desc, force=args.force, anonymize=args.anonymize)
                 out["out"] = args.out
     finally:
         bar.close()
+    out["modality"] = study.modality
+    out["warnings"] = list(study.meta.get("warnings", []))
+    scale = (f"HU {HU_WINDOW[0]:g}…{HU_WINDOW[1]:g} → [0, 1]" if study.is_ct else
+             "robust range (0.5–99.5th percentile) → [0, 1]")
     if args.json:
         print(json.dumps(out))
     elif args.holdout:
         print(f"{args.method}: hold-out gap {args.factor}, PSNR {out['psnr']:.2f} dB, SSIM {out['ssim']:.4f} "
-              f"(HU {HU_WINDOW[0]:g}…{HU_WINDOW[1]:g} → [0, 1]), RMSE {out['rmse_hu']:.1f} HU, "
-              f"{out['seconds']:.2f} s on {device}")
+              f"({scale}), RMSE {out['rmse']:.1f} {out['rmse_units']}, {out['seconds']:.2f} s on {device}")
     else:
         print(f"{args.method}: {out['slices_in']} → {out['slices_out']} slices, spacing {out['spacing_mm'][0]:.3g} mm, "
-              f"{out['seconds']:.2f} s on {device}" + (f", written to {args.out}" if args.out else ""))
+              f"{out['seconds']:.2f} s on {device}, intensity {scale}" + (f", written to {args.out}" if args.out else ""))
+    for w in out["warnings"]:
+        print(f"mrstudio: note: {w}", file=sys.stderr)
     return 0
 
 

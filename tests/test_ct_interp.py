@@ -12,7 +12,8 @@ import torch
 
 from mrstudio.core.ct_phantom import make_ct_phantom, thick
 from mrstudio.core.errors import StudyError
-from mrstudio.core.study import CTStudy
+from mrstudio.core.geometry import AXIAL, Geometry
+from mrstudio.core.study import VolumeStudy
 from mrstudio.interp import get_interp
 from mrstudio.interp.pipeline import holdout, interpolate, slice_z
 
@@ -35,7 +36,7 @@ def test_linear_and_cubic_respect_real_positions():
     z = np.array([0.0, 1.0, 3.0, 6.0])
     vol = (2.0 * z + 5.0)[:, None, None] * np.ones((4, 2, 2), np.float32)  # linear in z
     pos = np.stack([np.zeros(4), np.zeros(4), z], 1)
-    st = CTStudy(volume=vol.astype(np.float32), positions=pos)
+    st = VolumeStudy(volume=vol.astype(np.float32), geometry=Geometry(AXIAL, pos, (1.0, 1.0)))
     np.testing.assert_allclose(slice_z(st), z)
     for method in ("linear", "cubic"):
         res = interpolate(st, method, 2)
@@ -54,7 +55,7 @@ def test_holdout_scores_linear_on_phantom():
     assert r["slices_predicted"] == 10 and r["pred"].shape == (2, 5, 64, 64)
     assert 15 < r["psnr"] < 60 and 0 < r["ssim"] <= 1 and r["rmse_hu"] > 0
     with pytest.raises(StudyError, match="at least 7 slices"):
-        holdout(CTStudy(volume=np.zeros((5, 8, 8), np.float32)), "linear", gap=6)
+        holdout(VolumeStudy(volume=np.zeros((5, 8, 8), np.float32)), "linear", gap=6)
 
 
 @pytest.mark.parametrize("size,want", [(256, [(16, 16, 16), (8, 8, 8), (4, 4, 8)]),
@@ -202,12 +203,12 @@ def test_train_seconds_add_up_over_resumed_parts():
 
 def test_train_ct_on_a_folder_of_dicom_series(tmp_path):
     """`mrstudio train ct --data FOLDER` end to end on CT DICOM series written in the real layout."""
-    from mrstudio.io.dicom_export import write_ct_dicom
+    from mrstudio.io.dicom_export import write_volume_dicom
 
     data = tmp_path / "dicom"
     data.mkdir()
     for seed in range(3):
-        write_ct_dicom(thick(make_ct_phantom(size=64, slices=27, seed=seed), 3), data / f"patient{seed}")
+        write_volume_dicom(thick(make_ct_phantom(size=64, slices=27, seed=seed), 3), data / f"patient{seed}")
     out = tmp_path / "ct-real.pt"
     p = subprocess.run([sys.executable, "-m", "mrstudio", "train", "ct", "--data", str(data), "--variant", "hrinet-skip",
                         "--steps", "3", "--batch", "1", "--base", "4", "--crop", "64", "--val-every", "3",

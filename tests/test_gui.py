@@ -9,7 +9,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6 import QtCore, QtGui  # noqa: E402
 
-from mrstudio.core.study import CTStudy  # noqa: E402
+from mrstudio.core.study import VolumeStudy  # noqa: E402
 
 
 @pytest.fixture
@@ -200,13 +200,13 @@ def test_drop_opens_file_and_remembers_it(window, tmp_path, small_phantom, qtbot
 
 
 def test_dicom_folder_with_two_series_asks_which(window, tmp_path):
-    from mrstudio.core.study import CTStudy as CT
-    from mrstudio.io.dicom_export import write_cine_dicom, write_ct_dicom
+    from mrstudio.core.study import VolumeStudy as CT
+    from mrstudio.io.dicom_export import write_cine_dicom, write_volume_dicom
 
     folder = tmp_path / "patient"
     folder.mkdir()
     write_cine_dicom(np.random.default_rng(0).random((8, 16, 16)), folder / "cine")
-    write_ct_dicom(CT(volume=np.zeros((3, 8, 8), np.float32)), folder / "ct")
+    write_volume_dicom(CT(volume=np.zeros((3, 8, 8), np.float32)), folder / "ct")
     window.autorun = False
     seen = []
 
@@ -226,7 +226,7 @@ def test_ct_study_is_shown_with_methods_disabled(qtbot, settings):
 
     make_app()
     vol = np.linspace(-1000, 1000, 6 * 32 * 32, dtype=np.float32).reshape(6, 32, 32)
-    ct = CTStudy(volume=vol, spacing=(2.5, 0.7, 0.7))
+    ct = VolumeStudy(volume=vol, spacing=(2.5, 0.7, 0.7))
     w = MainWindow(ct, device="cpu", settings=settings, autorun=False)
     qtbot.addWidget(w)
     assert list(w.grid.panels) == ["CT volume (HU)"]

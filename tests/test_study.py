@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from mrstudio.core.errors import StudyError
-from mrstudio.core.study import CineStudy, CTStudy
+from mrstudio.core.geometry import AXIAL, Geometry
+from mrstudio.core.study import CineStudy, VolumeStudy
 
 
 def _k(shape=(2, 3, 8, 8)):
@@ -37,11 +38,14 @@ def test_error_names_source():
 
 
 def test_ct_validation():
-    ct = CTStudy(volume=np.zeros((4, 8, 8), np.float32), spacing=(3, 0.7, 0.7), positions=np.zeros((4, 3)))
+    ct = VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), spacing=(3, 0.7, 0.7),
+                     geometry=Geometry(AXIAL, np.zeros((4, 3)), (0.7, 0.7)))
     assert ct.shape == (4, 8, 8)
     with pytest.raises(StudyError, match="spacing"):
-        CTStudy(volume=np.zeros((4, 8, 8), np.float32), spacing=(0, 1, 1))
+        VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), spacing=(0, 1, 1))
     with pytest.raises(StudyError, match="positions"):
-        CTStudy(volume=np.zeros((4, 8, 8), np.float32), positions=np.zeros((3, 3)))
+        VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), geometry=Geometry(AXIAL, np.zeros((3, 3)), (1.0, 1.0)))
+    with pytest.raises(StudyError, match="pixel spacing"):
+        VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), geometry=Geometry(AXIAL, np.zeros((4, 3)), (0.5, 1.0)))
     with pytest.raises(StudyError, match="non-finite"):
-        CTStudy(volume=np.full((2, 4, 4), np.inf, np.float32))
+        VolumeStudy(volume=np.full((2, 4, 4), np.inf, np.float32))

@@ -63,7 +63,7 @@ def _ct_models() -> list[tuple[str, dict]]:
 def _score_rows(methods: list[tuple[str, str, dict, str]], volumes: list[tuple[int, Any]],
                 cancel: CancelToken | None, progress: Progress | None, span: tuple[float, float],
                 shown: dict[str, np.ndarray] | None = None) -> list[CTRow]:
-    """Large-gap hold-out scores of every method on every ``(seed, CTStudy)``; mean ± sd rows."""
+    """Large-gap hold-out scores of every method on every ``(seed, VolumeStudy)``; mean ± sd rows."""
     from ..interp.pipeline import holdout
 
     scores: dict[str, list[tuple[float, float, float, float]]] = {m[0]: [] for m in methods}
@@ -133,12 +133,12 @@ def _cost_child() -> None:
     import json
     import sys
 
-    from ..core.study import CTStudy
+    from ..core.study import VolumeStudy
     from ..interp.pipeline import interpolate
     from .machine import peak_memory
 
     job = json.loads(sys.argv[1])
-    study = CTStudy(volume=np.load(job["path"]), spacing=tuple(job["spacing"]), name="large", source=job["path"])
+    study = VolumeStudy(volume=np.load(job["path"]), spacing=tuple(job["spacing"]), name="large", source=job["path"])
     dev, params = job["device"], job["params"]
     if job["method"] == "hrinet":
         from ..interp.learned import load_ct_model

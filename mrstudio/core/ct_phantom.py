@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .study import CTStudy
+from .geometry import Geometry
+from .study import VolumeStudy
 
 HU_AIR, HU_FAT, HU_MUSCLE, HU_LUNG, HU_BLOOD, HU_CONTRAST = -1000.0, -100.0, 45.0, -850.0, 40.0, 300.0
 HU_BONE, HU_CORTEX, HU_DISC, HU_CANAL = 250.0, 800.0, 80.0, 15.0
@@ -45,7 +46,7 @@ def _ellipse(xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, a: float, b: 
 
 
 def make_ct_phantom(size: int = 256, slices: int = 64, seed: int = 0, dz_mm: float = 1.0, fov_mm: float | None = None,
-                    noise_hu: float = 12.0, z0_mm: float = 0.0) -> CTStudy:
+                    noise_hu: float = 12.0, z0_mm: float = 0.0) -> VolumeStudy:
     """A thin-slice HU volume ``float32 (slices, size, size)`` with positions along +z."""
     rng = np.random.default_rng(seed)
     fov = float(fov_mm) if fov_mm is not None else float(rng.uniform(340, 400))
@@ -111,18 +112,22 @@ def make_ct_phantom(size: int = 256, slices: int = 64, seed: int = 0, dz_mm: flo
         vol[k] = img
     if noise_hu > 0:
         vol += rng.normal(0, noise_hu, vol.shape).astype(np.float32)
-    positions = np.stack([np.full(slices, c[0]), np.full(slices, c[0]), zs], axis=1)
-    return CTStudy(volume=vol, spacing=(dz_mm, px, px), positions=positions, name=f"CT phantom seed {seed}",
-                   source="phantom", format="ct-phantom", meta={"seed": seed, "noise_hu": noise_hu, "fov_mm": fov})
+    geometry = Geometry.axial((size, size), (px, px), zs, slice_thickness=dz_mm)  # made up: no frame of reference
+    return VolumeStudy(volume=vol, spacing=(dz_mm, px, px), geometry=geometry, modality="CT",
+                       name=f"CT phantom seed {seed}", source="phantom", format="ct-phantom",
+                       meta={"seed": seed, "noise_hu": noise_hu, "fov_mm": fov})
 
 
-def thick(study: CTStudy, n: int) -> CTStudy:
+def thick(study: VolumeStudy, n: int) -> VolumeStudy:
     """Average every ``n`` consecutive slices (partial volume of an ``n``× thicker slice)."""
     z = study.volume.shape[0] // n * n
     vol = study.volume[:z].reshape(-1, n, *study.volume.shape[1:]).mean(axis=1)
-    pos = None
-    if study.positions is not None:
-        pos = study.positions[:z].reshape(-1, n, 3).mean(axis=1)
-    return CTStudy(volume=vol, spacing=(study.spacing[0] * n, *study.spacing[1:]), positions=pos,
-                   name=f"{study.name} ({n}× thick)", source=study.source, format=study.format,
-                   meta={**study.meta, "thick": n})
+    geometry = None
+    if study.geometry is not None:
+        g = study.geometry
+        geometry = g.with_positions(g.positions[:z].reshape(-1, n, 3).mean(axis=1))
+        geometry = Geometry(g.orientation, geometry.positions, g.pixel_spacing,
+                            None if g.slice_thickness is None else g.slice_thickness * n, g.frame_of_reference)
+    return VolumeStudy(volume=vol, spacing=(study.spacing[0] * n, *study.spacing[1:]), geometry=geometry,
+                       modality=study.modality, name=f"{study.name} ({n}× thick)", source=study.source,
+                       format=study.format, meta={**study.meta, "thick": n})

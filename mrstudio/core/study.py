@@ -1,11 +1,14 @@
-"""Study dataclasses: a multi-coil cine and a CT volume, validated on construction.
+"""Study dataclasses: a multi-coil cine and a volume (CT, MR or any modality), validated on construction.
 
 Array conventions (see docs/architecture.md):
 
 * cine k-space ``complex64 (C, T, Ny, Nx)`` — coils, frames, phase encodes, readout;
 * sampling mask ``bool (T, Ny)``; images ``complex64 (T, Ny, Nx)``;
 * coil maps ``complex64 (C, Ny, Nx)``;
-* CT volume ``float32 (Z, Y, X)`` in Hounsfield units, spacing ``(dz, dy, dx)`` in mm.
+* volume ``float32 (Z, Y, X)`` (Hounsfield units for CT), spacing ``(dz, dy, dx)`` in mm.
+
+Both carry their patient geometry (:class:`~mrstudio.core.geometry.Geometry`) when the
+source had one: a cine the geometry of its slice, a volume that of every slice.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import StudyError
+from .geometry import Geometry
 
 REFERENCE_KINDS = ("ground-truth", "fully-sampled", "cs")
 
@@ -55,6 +59,8 @@ class CineStudy:
         Coil sensitivities when known (the phantom's true maps).
     fov_mm : (float, float)
         Field of view along (y, x) in millimetres.
+    geometry : Geometry or None
+        Patient geometry of the cine's slice (one position), when the source had one.
     """
 
     kspace: np.ndarray
@@ -67,6 +73,7 @@ class CineStudy:
     source: str = "<memory>"
     format: str = "memory"
     meta: dict[str, Any] = field(default_factory=dict)
+    geometry: Geometry | None = None
 
     def __post_init__(self) -> None:
         src = self.source
@@ -94,6 +101,13 @@ class CineStudy:
         if len(self.fov_mm) != 2 or not all(np.isfinite(self.fov_mm)) or min(self.fov_mm) <= 0:
             raise StudyError(src, f"field of view must be two positive numbers in mm, got {self.fov_mm}")
         self.fov_mm = (float(self.fov_mm[0]), float(self.fov_mm[1]))
+        if self.geometry is not None:
+            if len(self.geometry.positions) != 1:
+                raise StudyError(src, f"a cine's geometry has one slice position, got {len(self.geometry.positions)}")
+            want = (self.fov_mm[0] / ny, self.fov_mm[1] / nx)
+            if not np.allclose(self.geometry.pixel_spacing, want, rtol=1e-6):
+                raise StudyError(src, f"geometry pixel spacing {self.geometry.pixel_spacing} does not match the "
+                                      f"field of view ({want[0]:.6g}, {want[1]:.6g}) mm")
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -123,41 +137,56 @@ class CineStudy:
 
 
 @dataclass
-class CTStudy:
-    """A CT volume.
+class VolumeStudy:
+    """A volume of parallel slices at one time point: CT, MR or any modality.
 
     Attributes
     ----------
     volume : float32 (Z, Y, X)
-        Hounsfield units, slices sorted along the slice normal.
+        Slices sorted along the slice normal; Hounsfield units for CT, the stored
+        (rescaled) values otherwise.
     spacing : (dz, dy, dx)
         Voxel spacing in mm; ``dz`` from slice positions, not SliceThickness.
-    positions : float64 (Z, 3) or None
-        ImagePositionPatient of each slice (mm).
+    geometry : Geometry or None
+        Patient geometry with one position per slice, when known.
+    modality : str
+        DICOM Modality (``"CT"``, ``"MR"``, …): chooses the intensity normalisation.
     """
 
     volume: np.ndarray
     spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    positions: np.ndarray | None = None
-    name: str = "ct"
+    geometry: Geometry | None = None
+    modality: str = "CT"
+    name: str = "volume"
     source: str = "<memory>"
     format: str = "memory"
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         src = self.source
-        self.volume = _check_array(src, "CT volume", self.volume, 3, "real").astype(np.float32, copy=False)
+        self.volume = _check_array(src, "volume", self.volume, 3, "real").astype(np.float32, copy=False)
         if len(self.spacing) != 3 or not all(np.isfinite(self.spacing)) or min(self.spacing) <= 0:
             raise StudyError(src, f"spacing must be three positive numbers in mm, got {self.spacing}")
         self.spacing = tuple(float(s) for s in self.spacing)  # type: ignore[assignment]
-        if self.positions is not None:
-            pos = np.asarray(self.positions, dtype=np.float64)
-            if pos.shape != (self.volume.shape[0], 3):
-                raise StudyError(src, f"positions shape {pos.shape} does not match (Z, 3) = {(self.volume.shape[0], 3)}")
-            if not np.isfinite(pos).all():
-                raise StudyError(src, "slice positions contain non-finite values")
-            self.positions = pos
+        if self.geometry is not None:
+            z = self.volume.shape[0]
+            if self.geometry.positions.shape != (z, 3):
+                raise StudyError(src, f"positions shape {self.geometry.positions.shape} does not match (Z, 3) = "
+                                      f"{(z, 3)}")
+            if not np.allclose(self.geometry.pixel_spacing, self.spacing[1:], rtol=1e-6):
+                raise StudyError(src, f"geometry pixel spacing {self.geometry.pixel_spacing} does not match the "
+                                      f"spacing {self.spacing[1:]}")
+        self.modality = str(self.modality or "OT").upper()
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.volume.shape)  # type: ignore[return-value]
+
+    @property
+    def positions(self) -> np.ndarray | None:
+        """ImagePositionPatient of each slice, float64 (Z, 3) mm, or ``None``."""
+        return None if self.geometry is None else self.geometry.positions
+
+    @property
+    def is_ct(self) -> bool:
+        return self.modality == "CT"

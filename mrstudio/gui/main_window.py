@@ -19,7 +19,7 @@ from superqt import QLabeledDoubleRangeSlider, QLabeledSlider
 
 from ..core.errors import StudyError
 from ..core.masks import MaskSpec
-from ..core.study import CineStudy, CTStudy
+from ..core.study import CineStudy, VolumeStudy
 from ..recon.cs import CSConfig
 from ..recon.session import MethodSpec, Session, default_specs
 from .jobs import Job, JobBridge
@@ -176,7 +176,7 @@ class MethodsPanel(QtWidgets.QWidget):
 class MainWindow(QtWidgets.QMainWindow):
     """The workstation window for one study at a time (cine or CT)."""
 
-    def __init__(self, study: CineStudy | CTStudy | None = None, device: str = "cpu", autorun: bool = True,
+    def __init__(self, study: CineStudy | VolumeStudy | None = None, device: str = "cpu", autorun: bool = True,
                  settings: QtCore.QSettings | None = None, restore_geometry: bool = True):
         super().__init__()
         self.device = device
@@ -188,7 +188,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.bridge = JobBridge(self)
         self.bridge.failed.connect(self._job_failed)
         self.session: Session | None = None
-        self.study: CineStudy | CTStudy | None = None
+        self.study: CineStudy | VolumeStudy | None = None
         self.last_message: str | None = None
         self._pending: list[MethodSpec] = []
         self._build_central()
@@ -340,9 +340,11 @@ class MainWindow(QtWidgets.QMainWindow):
         except StudyError as exc:
             self.notify("Open DICOM folder", str(exc))
             return None
-        uid = series[0]["uid"]
+        pick = series[0]["index"]
         if len(series) > 1:
-            labels = [f"{s['modality']} · {s['description'] or '(no description)'} · {s['files']} files"
+            labels = [f"#{s['number'] if s['number'] is not None else '?'} · {s['modality']} · "
+                      f"{s['description'] or '(no description)'}{' [' + s['label'] + ']' if s['label'] else ''} · "
+                      f"{s['kind']} {' × '.join(map(str, s.get('shape', [])))} · {s['plane']} · {s['files']} files"
                       for s in series]
             if choose is None:
                 label, ok = QtWidgets.QInputDialog.getItem(self, "Choose a series", "Series:", labels, 0, False)
@@ -350,10 +352,10 @@ class MainWindow(QtWidgets.QMainWindow):
                     return None
             else:
                 label = choose(labels)
-            uid = series[labels.index(label)]["uid"]
-        return self.open_path(folder, series=uid)
+            pick = series[labels.index(label)]["index"]
+        return self.open_path(folder, series=pick)
 
-    def open_path(self, path: str, series: str | None = None) -> Job:
+    def open_path(self, path: str, series: int | str | None = None) -> Job:
         """Read ``path`` in the background; on success it replaces the current study."""
         return self.bridge.submit(f"open {Path(path).name if path != 'phantom' else 'phantom'}", _open_study_job, path,
                                   series, on_done=lambda study: self._opened(path, study))
@@ -386,12 +388,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self._action(self.recent_menu, p, lambda p=p: self.open_path(p))
         self.recent_menu.setEnabled(bool(self._recent()))
 
-    def set_study(self, study: CineStudy | CTStudy) -> None:
+    def set_study(self, study: CineStudy | VolumeStudy) -> None:
         """Show ``study``; for a cine, start a session and (with ``autorun``) the default comparison."""
         self.bridge.cancel_all()
         self.study = study
         self.setWindowTitle(f"MR Studio — {study.name}")
-        if isinstance(study, CTStudy):
+        if isinstance(study, VolumeStudy):
             self.session = None
             self.methods_dock.setEnabled(False)
             self.mask_dock.setEnabled(False)
@@ -399,14 +401,19 @@ class MainWindow(QtWidgets.QMainWindow):
             self.mask_dock.hide()
             self.ct_dock.show()
             self.ct_result = None
-            self._show_stacks({"CT volume (HU)": study.volume.astype(np.float32)}, "CT volume (HU)")
-            self._set_window(-1000.0, 400.0)
+            title = "CT volume (HU)" if study.is_ct else f"{study.modality} volume"
+            self._show_stacks({title: study.volume.astype(np.float32)}, title)
+            if study.is_ct:
+                self._set_window(-1000.0, 400.0)
+            else:
+                lo, hi = (float(v) for v in np.percentile(study.volume, (0.5, 99.5)))
+                self._set_window(lo, max(hi, lo + 1e-6))
             self.frame_slider.setValue(study.shape[0] // 2)
             self.reformat.show_volumes({"original": study.volume}, {"original": study.spacing[0]}, study.spacing[2])
             warn = "; ".join(study.meta.get("warnings", []))
             msg = f"{study.name}: {study.shape[0]} slices, {study.spacing[0]:.3g} mm"
             if warn:
-                self.notify("CT study", f"{msg} — {warn}")
+                self.notify(f"{study.modality} volume", f"{msg} — {warn}")
             else:
                 self.inform(msg)
             if self.autorun:  # the default: the first learned interpolator (else cubic), ×3
@@ -559,7 +566,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def run_ct(self, method: str, model: str | None, factor: int, holdout: bool) -> Job | None:
         """Interpolate the CT study (or hold out slices and score) in the background."""
         study = self.study
-        if not isinstance(study, CTStudy):
+        if not isinstance(study, VolumeStudy):
             return None
         params = {"model": model} if model else {}
 
@@ -582,8 +589,9 @@ class MainWindow(QtWidgets.QMainWindow):
             truth = r["truth"].reshape(-1, *r["truth"].shape[2:])
             pred = r["pred"].reshape(-1, *r["pred"].shape[2:])
             self._show_stacks({"held-out truth": truth, label: pred}, "held-out truth")
+            scale = "HU −1000…1000" if r["intensity"]["kind"] == "hu-window" else "robust range"
             text = (f"{label}, hold-out gap {factor}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f} "
-                    f"(HU −1000…1000 → [0, 1]), RMSE {r['rmse_hu']:.1f} HU, {r['seconds']:.2f} s")
+                    f"({scale} → [0, 1]), RMSE {r['rmse']:.1f} {r['rmse_units']}, {r['seconds']:.2f} s")
         else:
             self.ct_result = r
             new = r.study.volume
@@ -673,7 +681,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return write_result(path, res.image, res.mask, provenance(
                 res.method, res.params, study=self.study.name, source=self.study.source, device=res.device,
                 seconds=res.seconds, scores={k: v for k, v in (res.scores or {}).items() if not k.endswith("_frames")},
-                reference=res.reference_kind), force=force)
+                reference=res.reference_kind), force=force, study=self.study)
         except StudyError as exc:
             self.notify("Export result", str(exc))
             return None
@@ -714,7 +722,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return None
 
     def export_dicom_dialog(self) -> None:
-        if isinstance(self.study, CTStudy):
+        if isinstance(self.study, VolumeStudy):
             folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export the interpolated CT into folder",
                                                                 str(self.settings.value("last_dir", "")))
             if folder:
@@ -743,7 +751,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_ct_dicom(self, folder: str, force: bool = False) -> Job | None:
         """Write the last interpolated CT volume as a CT series into a new sub-folder of ``folder``."""
-        from ..io.dicom_export import write_ct_dicom
+        from ..io.dicom_export import volume_description, write_volume_dicom
 
         r = getattr(self, "ct_result", None)
         if r is None:
@@ -752,9 +760,8 @@ class MainWindow(QtWidgets.QMainWindow):
         target = self._series_folder(folder, r.study.name, force)
         if target is None:
             return None
-        desc = f"MR Studio {r.method} x{r.factor}" + (f", model {r.study.meta['interpolated']['params'].get('model')}"
-                                                     if r.method == "hrinet" else "")
-        return self.bridge.submit("DICOM CT", lambda progress=None, cancel=None: write_ct_dicom(
+        desc = volume_description(r.method, r.factor, r.model)
+        return self.bridge.submit("DICOM volume", lambda progress=None, cancel=None: write_volume_dicom(
             r.study, target, description=desc, force=force, progress=progress, cancel=cancel))
 
     def export_dicom(self, name: str, folder: str, force: bool = False) -> Job | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.study import CineStudy, CTStudy
+from ..core.study import CineStudy, VolumeStudy
 
 PHI_KEYS = ("PatientName", "PatientID", "PatientBirthDate", "AccessionNumber", "StudyID", "StudyInstanceUID",
             "InstitutionName", "ReferringPhysicianName", "StudyDate")
@@ -15,7 +15,7 @@ def _mask_phi(value: Any) -> str:
     return "***" if len(s) <= 2 else s[0] + "*" * (len(s) - 2) + s[-1]
 
 
-def describe(study: CineStudy | CTStudy, show_phi: bool = False) -> dict[str, Any]:
+def describe(study: CineStudy | VolumeStudy, show_phi: bool = False) -> dict[str, Any]:
     """A JSON-able description: format, matrix, frames/slices, coils, FOV/spacing, sampling, identifiers."""
     d: dict[str, Any] = {"name": study.name, "source": study.source, "format": study.format}
     if isinstance(study, CineStudy):

@@ -1,14 +1,23 @@
-"""Export a reconstructed cine as an MR Image Storage series, a CT volume as CT Image Storage.
+"""Export a reconstructed cine as an MR Image Storage series, a volume as CT or MR Image Storage.
 
 One file per frame / slice, 16-bit unsigned pixels with RescaleSlope/Intercept so that the
 stored values map back to the float image within half a quantisation step. New SOP and
-Series Instance UIDs; the Study Instance UID, Frame of Reference and patient module are
-kept when the source was DICOM (``anonymize=True`` replaces the patient and study
-identifiers). ImageType ``DERIVED\\SECONDARY``; for cines TriggerTime,
-TemporalPositionIdentifier, NumberOfTemporalPositions and CardiacNumberOfImages; a
-DerivationDescription naming the method, mask, R and model; window centre/width from the
-data. The series is written into a temporary folder next to the target and renamed into
-place, so a failed export leaves nothing behind. Validated with dciodvfy in the tests.
+Series Instance UIDs; the Study Instance UID and patient module are kept when the source
+was DICOM (``anonymize=True`` replaces the patient and study identifiers).
+
+**Geometry.** Every series is written with the study's :class:`~mrstudio.core.geometry.Geometry`:
+ImageOrientationPatient, each slice's ImagePositionPatient, PixelSpacing, SliceThickness
+(all at full decimal-string precision) and the source's FrameOfReferenceUID, so that the
+result overlays its source in patient space. Only a made-up geometry (the phantom, or a
+source without positions) gets an axial default and a *new* FrameOfReferenceUID; an
+anonymised export gets one derived from the source's, the same for every export of it.
+
+ImageType ``DERIVED\\SECONDARY``; for cines TemporalPositionIdentifier,
+NumberOfTemporalPositions, CardiacNumberOfImages and TriggerTime when the source had
+trigger times (empty otherwise: no timing is invented); a DerivationDescription naming
+the method, mask, R and model; window centre/width from the data. The series is written
+into a temporary folder next to the target and renamed into place, so a failed export
+leaves nothing behind. Validated with dciodvfy in the tests.
 """
 
 from __future__ import annotations
@@ -25,7 +34,8 @@ import numpy as np
 
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
-from ..core.study import CineStudy, CTStudy
+from ..core.geometry import Geometry
+from ..core.study import CineStudy, VolumeStudy
 from .atomic import check_folder_target
 
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
@@ -60,7 +70,7 @@ def _derivation(provenance: dict[str, Any] | None) -> str:
 
 
 def _base_dataset(sop_class: str, modality: str, source: Any, anonymize: bool, series_description: str,
-                  frame_of_reference: str | None):
+                  frame_of_reference: str):
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
 
@@ -96,11 +106,11 @@ def _base_dataset(sop_class: str, modality: str, source: Any, anonymize: bool, s
     ds.SeriesNumber = 9000 + int(now.strftime("%M%S")) % 1000
     ds.SeriesDescription = series_description[:64]
     ds.SeriesDate, ds.SeriesTime = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
-    ds.FrameOfReferenceUID = frame_of_reference or generate_uid()
+    ds.FrameOfReferenceUID = frame_of_reference
     ds.PositionReferenceIndicator = ""
     ds.Manufacturer = "MR Studio"
     ds.SoftwareVersions = __version__
-    ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL" if modality == "CT" else "OTHER"]
+    ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL" if modality == "CT" else "OTHER"]  # CT: cross-section
     ds.Laterality = ""
     ds.PatientPosition = src.get("PatientPosition", "HFS")
     ds.SOPClassUID = sop_class
@@ -139,18 +149,68 @@ def _write_series(datasets, folder: Path, force: bool, progress: Progress | None
     return folder
 
 
-def _geometry(study: CineStudy | CTStudy | None, ny: int, nx: int) -> tuple[list[float], list[float], list[float]]:
-    """(PixelSpacing [row, col], ImageOrientationPatient, ImagePositionPatient of the first image)."""
-    if isinstance(study, CineStudy):
-        spacing = [study.fov_mm[0] / ny, study.fov_mm[1] / nx]
-    elif isinstance(study, CTStudy):
-        spacing = [study.spacing[1], study.spacing[2]]
-    else:
-        spacing = [1.0, 1.0]
-    meta = study.meta if study is not None else {}
-    iop = [float(v) for v in meta.get("ImageOrientationPatient", [1, 0, 0, 0, 1, 0])]
-    ipp = [float(v) for v in meta.get("ImagePositionPatient", [-spacing[1] * nx / 2, -spacing[0] * ny / 2, 0.0])]
-    return spacing, iop, ipp
+def _ds(v: float) -> str:
+    """A decimal string (VR DS, ≤ 16 characters) as precise as it can be."""
+    from pydicom.valuerep import format_number_as_ds
+
+    return format_number_as_ds(float(v))
+
+
+def series_geometry(study: CineStudy | VolumeStudy | None, shape: tuple[int, int, int]) -> Geometry:
+    """The geometry to write for ``shape = (N, Ny, Nx)`` images of ``study``: its own, or a made-up axial one."""
+    n, ny, nx = shape
+    g = study.geometry if study is not None else None
+    if g is not None:
+        return g
+    if isinstance(study, VolumeStudy):
+        return Geometry.axial((ny, nx), study.spacing[1:], np.arange(n) * study.spacing[0], study.spacing[0])
+    spacing = (study.fov_mm[0] / ny, study.fov_mm[1] / nx) if isinstance(study, CineStudy) else (1.0, 1.0)
+    return Geometry.axial((ny, nx), spacing)
+
+
+def _frame_of_reference(g: Geometry, anonymize: bool) -> str:
+    from pydicom.uid import generate_uid
+
+    if g.frame_of_reference is None:
+        return generate_uid()
+    if anonymize:  # not the source's UID, but the same one for every anonymised export of that source
+        return generate_uid(entropy_srcs=["mrstudio-anonymised-frame-of-reference", g.frame_of_reference])
+    return g.frame_of_reference
+
+
+def _plane(ds, g: Geometry, k: int) -> None:
+    """Image Plane module (PS3.3 C.7.6.2) of slice ``k`` of ``g``."""
+    ds.PixelSpacing = [_ds(v) for v in g.pixel_spacing]
+    ds.ImageOrientationPatient = [_ds(v) for v in g.orientation]
+    ds.ImagePositionPatient = [_ds(v) for v in g.positions[k]]
+    ds.SliceThickness = _ds(g.slice_thickness) if g.slice_thickness is not None else ""
+    ds.SliceLocation = _ds(g.along[k])
+
+
+def _mr_module(ds, gated: bool) -> None:
+    """MR Image module (PS3.3 C.8.3.1) attributes a derived series has no true value for."""
+    ds.ScanningSequence, ds.SequenceVariant, ds.MRAcquisitionType = "GR", "NONE", "2D"
+    ds.ScanOptions = "CG" if gated else ""  # CG: cardiac gating
+    ds.RepetitionTime, ds.EchoTime, ds.EchoTrainLength = "", "", ""
+
+
+def _series(sop: str, modality: str, meta: dict[str, Any], anonymize: bool, description: str, g: Geometry, n: int):
+    """``n`` base data sets sharing one series, study and frame of reference."""
+    from pydicom.uid import generate_uid
+
+    out = []
+    for_uid = _frame_of_reference(g, anonymize)
+    for i in range(n):
+        ds = _base_dataset(sop, modality, meta, anonymize, description, for_uid)
+        if i:
+            for k in ("SeriesInstanceUID", "StudyInstanceUID", "SeriesNumber", "SeriesDate", "SeriesTime",
+                      "ContentDate", "ContentTime"):
+                setattr(ds, k, getattr(out[0], k))
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = i + 1
+        out.append(ds)
+    return out
 
 
 def write_cine_dicom(image: np.ndarray, folder: str | Path, study: CineStudy | None = None,
@@ -159,11 +219,9 @@ def write_cine_dicom(image: np.ndarray, folder: str | Path, study: CineStudy | N
                      cancel: CancelToken | None = None) -> Path:
     """Write a cine ``(T, Ny, Nx)`` (complex or magnitude; magnitude is stored) as MR Image Storage.
 
-    ``frame_ms`` is the time between frames for TriggerTime (default: the source's trigger
-    times when it was DICOM, else 1000 / T, one cardiac cycle of 1 s).
+    TriggerTime: the source's trigger times when it had them, else ``i · frame_ms`` when
+    ``frame_ms`` is given, else empty (the frames are ordered by TemporalPositionIdentifier).
     """
-    from pydicom.uid import generate_uid
-
     mag = np.abs(np.asarray(image)).astype(np.float32)
     if mag.ndim != 3:
         raise StudyError(folder, f"cine must be (T, Ny, Nx), got shape {mag.shape}")
@@ -173,83 +231,60 @@ def write_cine_dicom(image: np.ndarray, folder: str | Path, study: CineStudy | N
     meta = study.meta if study is not None else {}
     trig = meta.get("trigger_times_ms")
     if not trig or len(trig) != t:
-        step = frame_ms if frame_ms is not None else 1000.0 / t
-        trig = [i * step for i in range(t)]
+        trig = [i * frame_ms for i in range(t)] if frame_ms is not None else None
     stored, slope, icpt = _quantise(mag)
-    spacing, iop, ipp = _geometry(study, ny, nx)
-    desc = _derivation(provenance)
+    g = series_geometry(study, (1, ny, nx))
     method = (provenance or {}).get("method", "recon")
     lo, hi = np.percentile(mag, [0.5, 99.5])
-    out = []
-    for i in range(t):
-        ds = _base_dataset(MR_IMAGE_STORAGE, "MR", meta, anonymize, f"MR Studio {method}",
-                           meta.get("FrameOfReferenceUID"))
-        if i:
-            ds.SeriesInstanceUID = out[0].SeriesInstanceUID
-            ds.StudyInstanceUID = out[0].StudyInstanceUID
-            ds.FrameOfReferenceUID = out[0].FrameOfReferenceUID
-            ds.SeriesNumber = out[0].SeriesNumber
-        ds.SOPInstanceUID = generate_uid()
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.InstanceNumber = i + 1
+    out = _series(MR_IMAGE_STORAGE, "MR", meta, anonymize, f"MR Studio {method}", g, t)
+    desc = _derivation(provenance)
+    for i, ds in enumerate(out):
         ds.DerivationDescription = desc
-        ds.ScanningSequence, ds.SequenceVariant, ds.ScanOptions, ds.MRAcquisitionType = "GR", "NONE", "CG", "2D"
-        ds.RepetitionTime, ds.EchoTime, ds.EchoTrainLength = "", "", ""
-        ds.TriggerTime = f"{trig[i]:.2f}"
+        _mr_module(ds, gated=True)
+        ds.TriggerTime = _ds(trig[i]) if trig is not None else ""
         ds.TemporalPositionIdentifier = i + 1
         ds.NumberOfTemporalPositions = t
         ds.CardiacNumberOfImages = t
-        ds.PixelSpacing = [f"{spacing[0]:.6g}", f"{spacing[1]:.6g}"]
-        ds.SliceThickness = f"{float(meta.get('SliceThickness', 8.0)):g}"
-        ds.ImageOrientationPatient = [f"{v:.6g}" for v in iop]
-        ds.ImagePositionPatient = [f"{v:.6g}" for v in ipp]
-        ds.SliceLocation = f"{ipp[2]:.6g}"
+        _plane(ds, g, 0)
         _pixel_module(ds, stored[i], slope, icpt, lo, hi)
         if provenance is not None:
             ds.ImageComments = json.dumps(provenance, default=str)[:10240]
-        out.append(ds)
     return _write_series(out, Path(folder), force, progress, cancel)
 
 
-def write_ct_dicom(study: CTStudy, folder: str | Path, description: str = "MR Studio CT", force: bool = False,
-                   anonymize: bool = False, progress: Progress | None = None,
-                   cancel: CancelToken | None = None) -> Path:
-    """Write a CT volume (HU, ``(Z, Y, X)``) as a CT Image Storage series with its positions and spacing."""
-    from pydicom.uid import generate_uid
+def volume_description(method: str, factor: int, model: str | None = None) -> str:
+    """The SeriesDescription/DerivationDescription of an interpolated volume (CLI and GUI alike)."""
+    return f"MR Studio {method} x{factor}" + (f", model {model}" if model else "")
 
+
+def write_volume_dicom(study: VolumeStudy, folder: str | Path, description: str = "MR Studio volume",
+                       force: bool = False, anonymize: bool = False, progress: Progress | None = None,
+                       cancel: CancelToken | None = None) -> Path:
+    """Write a volume ``(Z, Y, X)`` as CT Image Storage (HU) or MR Image Storage, with its geometry."""
     vol = study.volume
     z, ny, nx = vol.shape
-    meta = study.meta
+    if study.modality not in ("CT", "MR"):
+        raise StudyError(folder, f"can write CT and MR volumes, not modality {study.modality}")
+    ct = study.modality == "CT"
     stored, slope, icpt = _quantise(vol)
-    spacing, iop, _ = _geometry(study, ny, nx)
-    if study.positions is not None and len(study.positions) == z:
-        positions = np.asarray(study.positions, float)
-    else:
-        r, c = np.asarray(iop[:3]), np.asarray(iop[3:])
-        n = np.cross(r, c)
-        positions = np.array([[0.0, 0.0, 0.0]]) + np.arange(z)[:, None] * study.spacing[0] * n
-    out = []
-    for i in range(z):
-        ds = _base_dataset(CT_IMAGE_STORAGE, "CT", meta, anonymize, description, meta.get("FrameOfReferenceUID"))
-        if i:
-            for k in ("SeriesInstanceUID", "StudyInstanceUID", "FrameOfReferenceUID", "SeriesNumber"):
-                setattr(ds, k, getattr(out[0], k))
-        ds.SOPInstanceUID = generate_uid()
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.InstanceNumber = i + 1
+    g = series_geometry(study, vol.shape)
+    lo, hi = (-1000.0, 1000.0) if ct else tuple(np.percentile(vol, [0.5, 99.5]))
+    out = _series(CT_IMAGE_STORAGE if ct else MR_IMAGE_STORAGE, study.modality, study.meta, anonymize, description,
+                  g, z)
+    for i, ds in enumerate(out):
         ds.DerivationDescription = description[:1024]
-        ds.KVP = ""
-        ds.AcquisitionNumber = 1
-        ds.PixelSpacing = [f"{spacing[0]:.6g}", f"{spacing[1]:.6g}"]
-        ds.SliceThickness = f"{study.spacing[0]:.6g}"
-        ds.SpacingBetweenSlices = f"{study.spacing[0]:.6g}"
-        ds.ImageOrientationPatient = [f"{v:.6g}" for v in iop]
-        ds.ImagePositionPatient = [f"{v:.6g}" for v in positions[i]]
-        ds.SliceLocation = f"{positions[i][2]:.6g}"
-        _pixel_module(ds, stored[i], slope, icpt, -1000.0, 1000.0)
-        ds.WindowCenter, ds.WindowWidth = "40", "400"  # soft-tissue window
-        ds.RescaleType = "HU"
-        out.append(ds)
+        if ct:
+            ds.KVP = ""
+            ds.AcquisitionNumber = 1
+        else:
+            _mr_module(ds, gated=False)
+        _plane(ds, g, i)
+        if g.slice_spacing is not None:
+            ds.SpacingBetweenSlices = _ds(g.slice_spacing)
+        _pixel_module(ds, stored[i], slope, icpt, lo, hi)
+        if ct:
+            ds.WindowCenter, ds.WindowWidth = "40", "400"  # soft-tissue window
+            ds.RescaleType = "HU"
     return _write_series(out, Path(folder), force, progress, cancel)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import StudyError
-from ..core.study import CineStudy, CTStudy
+from ..core.study import CineStudy, VolumeStudy
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -18,11 +18,13 @@ def sniff(path: Path) -> str:
             raise StudyError(path, "a broken or looping symbolic link")
         raise StudyError(path, "file not found")
     if path.is_dir():
-        from .dicom_read import looks_like_dicom
+        from .dicom_files import looks_like_dicom
 
         if looks_like_dicom(path):
             return "dicom"
         raise StudyError(path, "is a folder with no DICOM files (and no other study this version can read)")
+    if not path.is_file():
+        raise StudyError(path, "not a regular file (a FIFO, device or socket); give a file or a folder")
     try:
         with open(path, "rb") as fh:
             head = fh.read(1024)
@@ -34,7 +36,9 @@ def sniff(path: Path) -> str:
         return "hdf5"
     if head.startswith(ZIP_MAGIC):
         return "npz"
-    if len(head) >= 132 and head[128:132] == b"DICM":
+    from .dicom_files import dicom_kind
+
+    if dicom_kind(path):
         return "dicom"
     if head.startswith(b"MATLAB 5.0 MAT-file"):
         raise StudyError(path, "a MATLAB v5 .mat file; CMRxRecon data are MATLAB v7.3 (HDF5): save with -v7.3")
@@ -66,7 +70,7 @@ def _hdf5_kind(path: Path) -> str:
 
 
 def open_study(path: str | Path, slice: int | None = None, series: int | str | None = None,  # noqa: A002
-               **options) -> CineStudy | CTStudy:
+               **options) -> CineStudy | VolumeStudy:
     """Open a study by content: ``"phantom"`` (the built-in cine phantom), ``"ct-phantom"``, or a file/folder.
 
     Formats: MR Studio ``.h5``/``.npz``, OCMR (ISMRMRD ``.h5``), CMRxRecon (``.mat`` v7.3),

@@ -68,6 +68,8 @@ def write_cine(study: CineStudy, path: str | Path, force: bool = False) -> Path:
     _check_suffix(path)
     meta = {"name": study.name, "fov_mm": list(study.fov_mm), "reference_kind": study.reference_kind,
             "source": study.source, **{k: v for k, v in study.meta.items() if k != "provenance"}}
+    if study.geometry is not None:
+        meta["geometry"] = study.geometry.to_dict()
     with atomic_path(path, force) as tmp:
         _write(tmp, FORMAT_CINE, {"kspace": study.kspace, "mask": study.mask, "reference": study.reference,
                                   "maps": study.maps}, meta, npz=path.suffix == ".npz")
@@ -75,13 +77,19 @@ def write_cine(study: CineStudy, path: str | Path, force: bool = False) -> Path:
 
 
 def write_result(path: str | Path, image: np.ndarray, mask: np.ndarray, prov: dict[str, Any],
-                 force: bool = False, kspace: np.ndarray | None = None) -> Path:
-    """Write a reconstruction: ``image`` (T, Ny, Nx) complex64, ``mask``, provenance JSON."""
+                 force: bool = False, kspace: np.ndarray | None = None, study: CineStudy | None = None) -> Path:
+    """Write a reconstruction: ``image`` (T, Ny, Nx) complex64, ``mask``, provenance JSON, and the
+    source ``study``'s name, field of view and patient geometry when given."""
     path = Path(path)
     _check_suffix(path)
+    meta: dict[str, Any] = {"provenance": prov}
+    if study is not None:
+        meta.update(name=study.name, fov_mm=list(study.fov_mm))
+        if study.geometry is not None:
+            meta["geometry"] = study.geometry.to_dict()
     with atomic_path(path, force) as tmp:
         _write(tmp, FORMAT_RESULT, {"image": image.astype(np.complex64), "mask": mask.astype(bool),
-                                    "kspace": kspace}, {"provenance": prov}, npz=path.suffix == ".npz")
+                                    "kspace": kspace}, meta, npz=path.suffix == ".npz")
     return path
 
 
@@ -154,8 +162,17 @@ def read_native(path: str | Path) -> CineStudy:
     mask = arrays.get("mask")
     if mask is not None and mask.dtype != bool:
         raise StudyError(path, f"'mask' must be boolean, got {mask.dtype}")
+    geometry = None
+    if meta.get("geometry"):
+        from ..core.geometry import Geometry
+
+        try:
+            geometry = Geometry.from_dict(meta["geometry"])
+        except (KeyError, TypeError, ValueError, StudyError) as exc:
+            raise StudyError(path, f"malformed geometry in the metadata ({type(exc).__name__}: {exc})") from None
     return CineStudy(kspace=arrays["kspace"], mask=mask, reference=arrays.get("reference"),
                      reference_kind=meta.get("reference_kind") if "reference" in arrays else None,
                      maps=arrays.get("maps"), name=meta.get("name", path.stem),
                      fov_mm=tuple(meta.get("fov_mm", (320.0, 320.0))), source=str(path), format=fmt,
-                     meta={k: v for k, v in meta.items() if k not in ("name", "fov_mm", "reference_kind")})
+                     meta={k: v for k, v in meta.items() if k not in ("name", "fov_mm", "reference_kind", "geometry")},
+                     geometry=geometry)

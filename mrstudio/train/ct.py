@@ -84,16 +84,17 @@ def phantom_volumes(seeds, size: int, slices: int, thick: int) -> list[np.ndarra
 
 def folder_volumes(root: Path) -> list[tuple[str, np.ndarray]]:
     """(series folder, HU volume) for each CT DICOM series under ``root`` (a folder per series)."""
-    from ..core.study import CTStudy
-    from ..io.dicom_read import _is_dicom_file, list_series, read_dicom
+    from ..core.study import VolumeStudy
+    from ..io.dicom_files import dicom_kind
+    from ..io.dicom_read import list_series, read_dicom
 
-    folders = sorted({p.parent for p in root.rglob("*") if p.is_file() and _is_dicom_file(p)})
+    folders = sorted({p.parent for p in root.rglob("*") if p.is_file() and dicom_kind(p)})
     out = []
     for f in folders:
         for s in list_series(f):
-            if s["modality"] == "CT":
-                st = read_dicom(f, series=s["uid"])
-                if isinstance(st, CTStudy) and st.shape[0] >= 7:
+            if s["modality"] == "CT" and s["kind"] == "volume":
+                st = read_dicom(f, series=s["index"])
+                if isinstance(st, VolumeStudy) and st.shape[0] >= 7:
                     out.append((f"{f}:{s['uid']}", st.volume))
     if len(out) < 2:
         raise StudyError(root, f"found {len(out)} CT series with ≥ 7 slices; training needs at least 2")
