@@ -188,9 +188,23 @@ def _open(args: argparse.Namespace, path: str | None = None):
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .io import open_study
     from .io.describe import describe, format_description
 
+    p = Path(args.path)
+    if args.series is None and (p.is_dir() or p.name.upper() == "DICOMDIR"):
+        from .io.dispatch import sniff
+
+        if sniff(p) == "dicom" or p.name.upper() == "DICOMDIR":
+            from .io.describe import format_series
+            from .io.dicom_read import list_series
+
+            rows = list_series(p)
+            if len(rows) > 1:  # several series: list them all (recon/interp ask for one)
+                print(json.dumps({"source": str(p), "series": rows}) if args.json else format_series(rows))
+                return 0
     desc = describe(open_study(args.path, slice=args.slice, series=args.series), show_phi=args.show_phi)
     print(json.dumps(desc) if args.json else format_description(desc))
     return 0

@@ -12,8 +12,8 @@ import pydicom
 import pytest
 
 from mrstudio.core.errors import StudyError
-from mrstudio.core.jobs import Cancelled, CancelToken
 from mrstudio.core.geometry import AXIAL, Geometry
+from mrstudio.core.jobs import Cancelled, CancelToken
 from mrstudio.core.study import VolumeStudy
 from mrstudio.io import open_study
 from mrstudio.io.dicom_export import write_cine_dicom, write_volume_dicom
@@ -118,3 +118,25 @@ def test_ct_series_round_trip(tmp_path):
     np.testing.assert_allclose(back.positions, pos, atol=1e-6)
     if DCIODVFY:
         assert _dciodvfy_errors(next(out.glob("*.dcm"))) == []
+
+
+def test_mr_volume_and_oblique_cine_pass_dciodvfy(tmp_path):
+    from mrstudio.core.study import CineStudy
+
+    r = np.array([0.8, 0.6, 0.0])
+    c = np.array([0.0, 0.0, -1.0])
+    g = Geometry((*r, *c), np.array([[1.5, 2.5, 3.5]]) + np.arange(4)[:, None] * 5.0 * np.cross(r, c), (0.9, 0.8),
+                 5.0, "1.2.826.0.1.3680043.8.498.5")
+    mr = VolumeStudy(volume=np.random.default_rng(2).random((4, 10, 12)).astype(np.float32) * 900,
+                     spacing=(5.0, 0.9, 0.8), geometry=g, modality="MR")
+    out = write_volume_dicom(mr, tmp_path / "mr", description="MR Studio linear x3")
+    back = open_study(out)
+    assert back.modality == "MR" and back.geometry.frame_of_reference == g.frame_of_reference
+    np.testing.assert_allclose(back.geometry.positions, g.positions, atol=1e-9)
+    k = np.zeros((1, 3, 10, 12), np.complex64) + 1
+    cine = CineStudy(kspace=k, fov_mm=(9.0, 9.6), geometry=g.take(2))
+    cout = write_cine_dicom(np.ones((3, 10, 12)), tmp_path / "cine", study=cine)
+    np.testing.assert_allclose(open_study(cout).geometry.positions, g.positions[2:3], atol=1e-9)
+    if DCIODVFY:
+        assert _dciodvfy_errors(next(out.glob("*.dcm"))) == []
+        assert _dciodvfy_errors(next(cout.glob("*.dcm"))) == []

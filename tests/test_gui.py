@@ -212,10 +212,11 @@ def test_dicom_folder_with_two_series_asks_which(window, tmp_path):
 
     def choose(labels):
         seen.extend(labels)
-        return next(lab for lab in labels if lab.startswith("MR"))
+        return next(lab for lab in labels if "· MR ·" in lab)
 
     job = window.open_dicom_folder(str(folder), choose=choose)
     assert len(seen) == 2 and job is not None and window.bridge.wait_all(30)
+    assert any("cine 8 × 16 × 16" in lab for lab in seen) and any("volume 3 × 8 × 8 · axial" in lab for lab in seen)
     assert window.study.format == "dicom" and window.study.frames == 8
     assert window.open_dicom_folder(str(tmp_path / "nothing-here")) is None and "not found" in window.last_message
 

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import StudyError
-from ..core.jobs import CancelToken, Progress, check, report
 from ..core.geometry import Geometry
+from ..core.jobs import CancelToken, Progress, check, report
 from ..core.study import CineStudy, VolumeStudy
 from .atomic import check_folder_target
 

@@ -125,8 +125,10 @@ def dicomdir_files(path: Path) -> list[Path]:
     except Exception as exc:
         raise StudyError(path, f"unreadable DICOMDIR ({type(exc).__name__}: {exc})") from None
     missing = [p for p in files if not p.is_file()]
-    if missing:
-        raise StudyError(path, f"the DICOMDIR references {len(missing)} missing file(s), e.g. {missing[0]}")
+    dropped = [n for n in notes if "missing" in n.lower() or "not found" in n.lower() or "no such" in n.lower()]
+    if missing or dropped:  # pydicom drops records whose file is gone (with a warning): refuse, never half a study
+        what = str(missing[0]) if missing else dropped[0]
+        raise StudyError(path, f"the DICOMDIR references {len(missing) + len(dropped)} missing file(s): {what}")
     return files
 
 
@@ -167,7 +169,19 @@ def read_header(path: Path, notes: list[str]) -> Any:
     import pydicom
 
     with pydicom_notes(notes):
-        return pydicom.dcmread(path, stop_before_pixels=True, force=dicom_kind(path) == "raw")
+        ds = pydicom.dcmread(path, stop_before_pixels=True, force=dicom_kind(path) == "raw")
+        ds.walk(lambda _ds, _elem: None)  # convert every value now, so that pydicom's warnings are caught here
+    return ds
+
+
+def series_uid(path: Path) -> str | None:
+    """Only the SeriesInstanceUID of ``path`` (cheap: the other values are skipped); raises if unreadable."""
+    import pydicom
+
+    with pydicom_notes([]):
+        ds = pydicom.dcmread(path, stop_before_pixels=True, force=dicom_kind(path) == "raw",
+                             specific_tags=["SeriesInstanceUID"])
+        return str(ds.get("SeriesInstanceUID", "")) or None
 
 
 def read_full(path: Path, notes: list[str]) -> Any:

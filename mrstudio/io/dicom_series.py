@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core.errors import StudyError
 from ..core.geometry import normal_of, plane_name
-from .dicom_files import Inputs, collect, read_header
+from .dicom_files import Inputs, collect, read_header, series_uid
 from .dicom_frames import Frame, frames_of
 
 POSITION_TOL_MM = 0.05
@@ -269,7 +269,24 @@ def scan(source: Any) -> Scan:
     series: dict[str, list[Frame]] = defaultdict(list)
     skipped: list[str] = []
     focus_uid = None
-    for p in inputs.files:
+    files = inputs.files
+    if inputs.focus is not None:  # one file: siblings of its series only, found by their SeriesInstanceUID alone
+        try:
+            want = series_uid(inputs.focus)
+        except Exception as exc:
+            raise StudyError(inputs.focus, f"not a readable DICOM file ({type(exc).__name__}: {exc})") from None
+        files = [inputs.focus]
+        for p in inputs.files[1:]:
+            try:
+                uid = series_uid(p)
+            except Exception as exc:
+                skipped.append(f"{p.name} ({type(exc).__name__})")
+                continue
+            if uid is None:
+                skipped.append(f"{p.name} (no readable SeriesInstanceUID)")
+            elif uid == want:
+                files.append(p)
+    for p in files:
         must = p == inputs.focus or len(inputs.files) == 1
         try:
             ds = read_header(p, notes)

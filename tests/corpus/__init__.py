@@ -32,7 +32,27 @@ def _k(shape=(2, 3, 8, 8)) -> np.ndarray:
     return (np.ones(shape) + 1j).astype(np.complex64)
 
 
-def _dicom(path: Path, modality="MR", series="1.2.3", sop=None, pixels=True, ipp=(0, 0, 0)) -> Path:
+def _dicomdir_without_its_files(folder: Path) -> None:
+    from pydicom import dcmread
+    from pydicom.fileset import FileSet
+
+    src = folder / "src.dcm"
+    _dicom(src)
+    ds = dcmread(src)
+    ds.PatientID, ds.PatientName, ds.StudyInstanceUID, ds.StudyDate, ds.StudyTime, ds.StudyID = \
+        "P1", "X^Y", "1.2.3.9", "20260101", "120000", "1"
+    ds.SeriesNumber, ds.InstanceNumber = 1, 1
+    fs = FileSet()
+    fs.add(ds)
+    fs.write(folder)
+    src.unlink()
+    for p in sorted(folder.rglob("*"), reverse=True):  # the referenced instance goes, the DICOMDIR stays
+        if p.is_file() and p.name != "DICOMDIR":
+            p.unlink()
+
+
+def _dicom(path: Path, modality="MR", series="1.2.3", sop=None, pixels=True, ipp=(0, 0, 0), trigger=None,
+           spacing=None, frames=1, per_frame=None) -> Path:
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -45,11 +65,22 @@ def _dicom(path: Path, modality="MR", series="1.2.3", sop=None, pixels=True, ipp
     ds.SOPClassUID, ds.SOPInstanceUID = sop, ds.file_meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.SeriesInstanceUID = modality, series
     ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], list(ipp)
+    if trigger is not None:
+        ds.TriggerTime = trigger
+    if spacing is not None:
+        ds.PixelSpacing = [spacing, spacing]
+    if frames > 1:
+        ds.NumberOfFrames = frames
+    if per_frame is not None:
+        from pydicom.dataset import Dataset as Item
+        from pydicom.sequence import Sequence
+
+        ds.PerFrameFunctionalGroupsSequence = Sequence([Item() for _ in range(per_frame)])
     if pixels:
         ds.Rows, ds.Columns = 4, 4
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-        ds.PixelData = np.zeros((4, 4), np.uint16).tobytes()
+        ds.PixelData = np.zeros((frames, 4, 4), np.uint16).tobytes()
     ds.save_as(path, enforce_file_format=True)
     return path
 
@@ -124,11 +155,7 @@ def build(root: Path) -> list[tuple[str, Path, str]]:
     full = _dicom(d / "full.dcm").read_bytes()
     (d / "full.dcm").write_bytes(full[:300])
     add("truncated DICOM", d / "full.dcm", "truncated")
-    d = root / "dicom_mixed"
-    d.mkdir(exist_ok=True)
-    _dicom(d / "a.dcm", series="1.1")
-    _dicom(d / "b.dcm", "CT", series="2.2")
-    add("mixed series", d, "holds 2 series")
+    # (a folder with several series is not bad input: `info` lists them, recon/interp ask for one)
     d = root / "dicom_sr"
     d.mkdir(exist_ok=True)
     _dicom(d / "sr.dcm", modality="SR", sop="1.2.840.10008.5.1.4.1.1.88.11", pixels=False)
@@ -142,6 +169,38 @@ def build(root: Path) -> list[tuple[str, Path, str]]:
     _dicom(d / "1.dcm", "CT", ipp=(0, 0, 5))
     _dicom(d / "2.dcm", "CT", ipp=(0, 0, 5))
     add("duplicate CT positions", d, "duplicate slice positions")
+    d = root / "dicom_partly_duplicate"
+    d.mkdir(exist_ok=True)
+    for i, z in enumerate((0, 5, 5, 10)):
+        _dicom(d / f"{i}.dcm", "CT", ipp=(0, 0, z))
+    add("CT with one repeated position", d, "duplicate slice positions at 1 of 3")
+    d = root / "dicom_repeated_trigger"
+    d.mkdir(exist_ok=True)
+    for i in range(2):
+        _dicom(d / f"{i}.dcm", trigger=40.0)
+    add("MR frames with one trigger time", d, "repeated TriggerTime")
+    d = root / "dicom_mixed_spacing"
+    d.mkdir(exist_ok=True)
+    for i, ps in enumerate((0.7, 0.7, 0.9)):
+        _dicom(d / f"{i}.dcm", "CT", ipp=(0, 0, 2 * i), spacing=ps)
+    add("CT slices with different pixel spacing", d, "PixelSpacing")
+    d = root / "dicom_multiframe_plain"
+    d.mkdir(exist_ok=True)
+    _dicom(d / "mf.dcm", frames=3)
+    add("multi-frame MR without functional groups", d / "mf.dcm", "per-frame functional groups")
+    d = root / "dicom_enhanced_count"
+    d.mkdir(exist_ok=True)
+    _dicom(d / "enh.dcm", sop="1.2.840.10008.5.1.4.1.1.4.1", frames=3, per_frame=2)
+    add("Enhanced MR with too few per-frame items", d / "enh.dcm", "PerFrameFunctionalGroupsSequence has 2 items")
+    d = root / "dicomdir_missing"
+    d.mkdir(exist_ok=True)
+    _dicomdir_without_its_files(d)
+    add("DICOMDIR whose files are gone", d / "DICOMDIR", "missing file")
+    if hasattr(os, "mkfifo"):
+        fifo = root / "pipe.dcm"
+        if not fifo.exists():
+            os.mkfifo(fifo)
+        add("a FIFO instead of a file", fifo, "not a regular file")
     d = root / "dicom_us"
     d.mkdir(exist_ok=True)
     _dicom(d / "us.dcm", modality="US", sop="1.2.840.10008.5.1.4.1.1.6.1")
