@@ -234,6 +234,31 @@ def test_ct_study_is_shown_with_methods_disabled(qtbot, settings):
     assert not w.methods_dock.isEnabled() and w.frame_slider.maximum() == 5
 
 
+def test_mr_volume_is_windowed_on_its_own_values_and_interpolated(qtbot, settings, tmp_path):
+    from mrstudio.core.geometry import Geometry
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+    from mrstudio.io import open_study
+
+    make_app()
+    vol = np.random.default_rng(3).uniform(0, 3000, (7, 16, 16)).astype(np.float32)
+    g = Geometry((0, 1, 0, 0, 0, -1), np.arange(7)[:, None] * [-4.0, 0, 0], (0.9, 0.9), 4.0, "1.2.826.0.1.3680043.8.498.3")
+    mr = VolumeStudy(volume=vol, spacing=(4.0, 0.9, 0.9), geometry=g, modality="MR")
+    w = MainWindow(mr, device="cpu", settings=settings, autorun=False)
+    qtbot.addWidget(w)
+    assert list(w.grid.panels) == ["MR volume"]
+    lo, hi = w.window_slider.value()
+    assert lo >= 0 and 2900 < hi <= 3000  # its 0.5–99.5th percentiles, not an HU window
+    job = w.run_ct("linear", None, 2, False)
+    assert w.bridge.wait_all(30) and job.status == "done"
+    assert w.window_slider.value() == (lo, hi) and "7 → 13 slices" in w.ct_panel.result.text()
+    w.export_ct_dicom(str(tmp_path))
+    assert w.bridge.wait_all(30)
+    back = open_study(next(p for p in tmp_path.iterdir() if p.is_dir()))
+    assert back.modality == "MR" and back.geometry.frame_of_reference == g.frame_of_reference
+    np.testing.assert_allclose(back.geometry.positions[::2], g.positions, atol=1e-9)
+
+
 def test_ct_interpolation_workspace(qtbot, settings, tmp_path):
     from mrstudio.core.ct_phantom import make_ct_phantom, thick
     from mrstudio.gui.app import make_app

@@ -176,6 +176,8 @@ class VolumeStudy:
             if not np.allclose(self.geometry.pixel_spacing, self.spacing[1:], rtol=1e-6):
                 raise StudyError(src, f"geometry pixel spacing {self.geometry.pixel_spacing} does not match the "
                                       f"spacing {self.spacing[1:]}")
+            if z > 1 and (np.diff(self.geometry.along) <= 0).any():
+                raise StudyError(src, "slices are not sorted by increasing position along the slice normal")
         self.modality = str(self.modality or "OT").upper()
 
     @property

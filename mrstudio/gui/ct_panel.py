@@ -57,7 +57,7 @@ class CTPanel(QtWidgets.QWidget):
 
 
 class ReformatView(pg.GraphicsLayoutWidget):
-    """Coronal reformats (z × x through one row) of several volumes side by side, z at true scale."""
+    """Reformats (slice axis × columns, through one row) of several volumes side by side, at true scale."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -71,7 +71,7 @@ class ReformatView(pg.GraphicsLayoutWidget):
         plots = []
         for name, vol in volumes.items():
             r = vol.shape[1] // 2 if row is None else row
-            plot = self.addPlot(title=f"{name} — coronal (row {r})")
+            plot = self.addPlot(title=f"{name} — reformat through row {r}")
             plot.invertY(True)
             plot.setAspectLocked(True)
             plot.hideAxis("bottom")

@@ -173,6 +173,14 @@ class MethodsPanel(QtWidgets.QWidget):
         return out
 
 
+def _volume_levels(study: VolumeStudy) -> tuple[float, float]:
+    """Display window of a volume: CT soft tissue/lung (−1000…400 HU), else its 0.5–99.5th percentiles."""
+    if study.is_ct:
+        return -1000.0, 400.0
+    lo, hi = (float(v) for v in np.percentile(study.volume, (0.5, 99.5)))
+    return lo, max(hi, lo + 1e-6)
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """The workstation window for one study at a time (cine or CT)."""
 
@@ -253,7 +261,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.ct_panel = CTPanel()
         self.ct_panel.run_requested.connect(self.run_ct)
-        self.ct_dock = self._dock("CT interpolation", self.ct_panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.ct_dock = self._dock("Slice interpolation", self.ct_panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self.ct_dock.hide()
         self.reformat = ReformatView()
         self.metrics = MetricsPanel()
@@ -263,7 +271,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self.metrics, "Metrics")
         self.tabs.addTab(self.profiles, "x–t profiles")
         self.tabs.addTab(self.jobs, "Jobs")
-        self.tabs.addTab(self.reformat, "CT reformat")
+        self.tabs.addTab(self.reformat, "Reformat")
         self.bottom_dock = self._dock("Analysis", self.tabs, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.methods_dock, self.mask_dock], [260, 330], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.bottom_dock], [300], QtCore.Qt.Orientation.Vertical)
@@ -403,13 +411,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.ct_result = None
             title = "CT volume (HU)" if study.is_ct else f"{study.modality} volume"
             self._show_stacks({title: study.volume.astype(np.float32)}, title)
-            if study.is_ct:
-                self._set_window(-1000.0, 400.0)
-            else:
-                lo, hi = (float(v) for v in np.percentile(study.volume, (0.5, 99.5)))
-                self._set_window(lo, max(hi, lo + 1e-6))
+            self._set_window(*_volume_levels(study))
             self.frame_slider.setValue(study.shape[0] // 2)
-            self.reformat.show_volumes({"original": study.volume}, {"original": study.spacing[0]}, study.spacing[2])
+            self.reformat.show_volumes({"original": study.volume}, {"original": study.spacing[0]}, study.spacing[2],
+                                       levels=_volume_levels(study))
             warn = "; ".join(study.meta.get("warnings", []))
             msg = f"{study.name}: {study.shape[0]} slices, {study.spacing[0]:.3g} mm"
             if warn:
@@ -600,10 +605,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.frame_slider.setValue(len(new) // 2 + 1)  # an inserted slice
             self.reformat.show_volumes({"original": study.volume, f"{label} ×{factor}": new},
                                        {"original": study.spacing[0], f"{label} ×{factor}": r.study.spacing[0]},
-                                       study.spacing[2])
+                                       study.spacing[2], levels=_volume_levels(study))
             text = (f"{label} ×{factor}: {study.shape[0]} → {new.shape[0]} slices, {r.study.spacing[0]:.3g} mm, "
                     f"{r.seconds:.2f} s on {r.device}")
-        self._set_window(-1000.0, 400.0)
+        self._set_window(*_volume_levels(study))
         self.ct_panel.result.setText(text)
         self.inform(text)
 
