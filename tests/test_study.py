@@ -39,7 +39,7 @@ def test_error_names_source():
 
 def test_ct_validation():
     ct = VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), spacing=(3, 0.7, 0.7),
-                     geometry=Geometry(AXIAL, np.zeros((4, 3)), (0.7, 0.7)))
+                     geometry=Geometry(AXIAL, np.arange(4)[:, None] * [0, 0, 3.0], (0.7, 0.7)))
     assert ct.shape == (4, 8, 8)
     with pytest.raises(StudyError, match="spacing"):
         VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), spacing=(0, 1, 1))
@@ -47,5 +47,7 @@ def test_ct_validation():
         VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), geometry=Geometry(AXIAL, np.zeros((3, 3)), (1.0, 1.0)))
     with pytest.raises(StudyError, match="pixel spacing"):
         VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), geometry=Geometry(AXIAL, np.zeros((4, 3)), (0.5, 1.0)))
+    with pytest.raises(StudyError, match="not sorted"):
+        VolumeStudy(volume=np.zeros((4, 8, 8), np.float32), geometry=Geometry(AXIAL, np.zeros((4, 3)), (1.0, 1.0)))
     with pytest.raises(StudyError, match="non-finite"):
         VolumeStudy(volume=np.full((2, 4, 4), np.inf, np.float32))
