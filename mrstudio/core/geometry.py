@@ -58,11 +58,10 @@ class Geometry:
         if p.ndim == 1:
             p = p[None]
         if o.shape != (6,) or not np.isfinite(o).all():
-            raise StudyError("geometry", f"orientation must be 6 finite direction cosines, got {list(o)}")
+            raise StudyError("geometry", f"orientation must be 6 finite direction cosines, got {_fmt(o)}")
         r, c = o[:3], o[3:]
         if abs(np.linalg.norm(r) - 1) > ORTHO_TOL or abs(np.linalg.norm(c) - 1) > ORTHO_TOL or abs(r @ c) > ORTHO_TOL:
-            raise StudyError("geometry", f"ImageOrientationPatient {[float(v) for v in o]} is not two orthogonal "
-                                         "unit vectors")
+            raise StudyError("geometry", f"ImageOrientationPatient {_fmt(o)} is not two orthogonal unit vectors")
         if p.ndim != 2 or p.shape[1] != 3 or len(p) == 0 or not np.isfinite(p).all():
             raise StudyError("geometry", f"positions must be finite (N, 3) mm, got shape {p.shape}")
         ps = tuple(float(v) for v in self.pixel_spacing)
@@ -101,8 +100,7 @@ class Geometry:
     @property
     def normal(self) -> np.ndarray:
         """Slice normal ``row × column`` (unit)."""
-        n = np.cross(self.row, self.column)
-        return n / np.linalg.norm(n)
+        return normal_of(self.orientation)
 
     @property
     def along(self) -> np.ndarray:
@@ -157,6 +155,7 @@ class Geometry:
         return replace(self, positions=out)
 
     def with_positions(self, positions: np.ndarray) -> Geometry:
+        """The same geometry with other slice positions ``(N, 3)`` mm."""
         return replace(self, positions=np.asarray(positions, np.float64))
 
     def to_dict(self) -> dict:
@@ -167,6 +166,7 @@ class Geometry:
 
     @classmethod
     def from_dict(cls, d: dict) -> Geometry:
+        """The inverse of :meth:`to_dict`."""
         return cls(np.asarray(d["orientation"]), np.asarray(d["positions"]), tuple(d["pixel_spacing"]),
                    d.get("slice_thickness"), d.get("frame_of_reference"))
 
@@ -198,9 +198,10 @@ class Geometry:
 
 def plane_name(orientation) -> str:
     """``axial``, ``coronal``, ``sagittal`` or ``oblique`` from the slice normal's main axis (within 10°)."""
-    o = np.asarray(orientation, np.float64)
-    n = np.cross(o[:3], o[3:])
-    n = n / np.linalg.norm(n)
+    try:
+        n = normal_of(orientation)
+    except StudyError:
+        return "degenerate"
     axis = int(np.argmax(np.abs(n)))
     if abs(n[axis]) < np.cos(np.radians(10)):
         return "oblique"
@@ -212,5 +213,10 @@ def normal_of(orientation) -> np.ndarray:
     o = np.asarray(orientation, np.float64)
     n = np.cross(o[:3], o[3:])
     if np.linalg.norm(n) < 1e-6:
-        raise StudyError("geometry", f"ImageOrientationPatient {list(o)} is degenerate")
+        raise StudyError("geometry", f"ImageOrientationPatient {_fmt(o)} is degenerate")
     return n / np.linalg.norm(n)
+
+
+def _fmt(values) -> str:
+    """Direction cosines as DICOM writes them (``1\\0\\0…``), for messages."""
+    return "\\".join(f"{float(v):.6g}" for v in np.asarray(values).reshape(-1))

@@ -177,8 +177,9 @@ def _volume_levels(study: VolumeStudy) -> tuple[float, float]:
     """Display window of a volume: CT soft tissue/lung (−1000…400 HU), else its 0.5–99.5th percentiles."""
     if study.is_ct:
         return -1000.0, 400.0
-    lo, hi = (float(v) for v in np.percentile(study.volume, (0.5, 99.5)))
-    return lo, max(hi, lo + 1e-6)
+    from ..core.profiles import display_levels
+
+    return display_levels(study.volume)
 
 
 class MainWindow(QtWidgets.QMainWindow):

@@ -97,7 +97,8 @@ def collect(source: str | Path | list) -> Inputs:
         elif not _regular(label):
             raise StudyError(label, "not a regular file (a FIFO, device or socket); give a file or a folder")
         elif label.name.upper() == "DICOMDIR":
-            inputs = Inputs(label, dicomdir_files(label))
+            notes: list[str] = []
+            inputs = Inputs(label, dicomdir_files(label, notes), notes=notes)
         else:
             if dicom_kind(label) is None:
                 raise StudyError(label, "not a DICOM file")
@@ -112,23 +113,28 @@ def collect(source: str | Path | list) -> Inputs:
     return inputs
 
 
-def dicomdir_files(path: Path) -> list[Path]:
-    """The files a DICOMDIR references (PS3.10 media storage), in its directory order."""
+def dicomdir_files(path: Path, notes: list[str]) -> list[Path]:
+    """The files a DICOMDIR references (PS3.10 media storage), in its directory order.
+
+    pydicom's FileSet drops a record whose file is gone (with a warning); MR Studio refuses
+    such a DICOMDIR rather than open part of a series.
+    """
     import pydicom
     from pydicom.fileset import FileSet  # a sub-module: `import pydicom` alone does not load it
 
-    notes: list[str] = []
     try:
         with pydicom_notes(notes):
-            fs = FileSet(pydicom.dcmread(path))
+            ds = pydicom.dcmread(path)
+            fs = FileSet(ds)
         files = [Path(inst.path) for inst in fs]
+        referenced = sum(1 for rec in ds.get("DirectoryRecordSequence", []) if "ReferencedFileID" in rec)
     except Exception as exc:
         raise StudyError(path, f"unreadable DICOMDIR ({type(exc).__name__}: {exc})") from None
     missing = [p for p in files if not p.is_file()]
-    dropped = [n for n in notes if "missing" in n.lower() or "not found" in n.lower() or "no such" in n.lower()]
-    if missing or dropped:  # pydicom drops records whose file is gone (with a warning): refuse, never half a study
-        what = str(missing[0]) if missing else dropped[0]
-        raise StudyError(path, f"the DICOMDIR references {len(missing) + len(dropped)} missing file(s): {what}")
+    if missing or referenced > len(files):
+        n = len(missing) + referenced - len(files)
+        what = f", e.g. {missing[0]}" if missing else ""
+        raise StudyError(path, f"the DICOMDIR references {n} file(s) that do not exist{what}")
     return files
 
 
@@ -152,7 +158,8 @@ def pydicom_notes(notes: list[str]):
     logger.propagate = False
     try:
         with warnings.catch_warnings(record=True) as ws:
-            warnings.simplefilter("always")
+            warnings.simplefilter("ignore")  # what pydicom itself warns is recorded; nothing else is
+            warnings.filterwarnings("always", module=r"pydicom(\..*)?$")
             yield
         caught.extend(str(w.message) for w in ws)
     finally:

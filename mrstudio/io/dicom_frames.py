@@ -93,13 +93,31 @@ def _image_type(v: Any) -> tuple[str, ...]:
     return tuple(str(x).strip().upper() for x in vals)
 
 
+def _count(path: Path, ds: Any, default: int = 1) -> int:
+    v = ds.get("NumberOfFrames", default)
+    try:
+        n = int(v) if v not in (None, "") else default
+    except (TypeError, ValueError):
+        raise StudyError(path, f"NumberOfFrames {v!r} is not a number") from None
+    if n < 1:
+        raise StudyError(path, f"NumberOfFrames {n} is not positive")
+    return n
+
+
 def frames_of(path: Path, ds: Any) -> list[Frame]:
     """The frames of one file's header (raises :class:`StudyError` on inconsistent functional groups)."""
-    if "PerFrameFunctionalGroupsSequence" in ds:
-        return _enhanced(path, ds)
+    frames = _enhanced(path, ds) if "PerFrameFunctionalGroupsSequence" in ds else _classic(path, ds)
+    for f in frames:
+        if f.orientation is not None and np.linalg.norm(np.cross(f.orientation[:3], f.orientation[3:])) < 1e-3:
+            raise StudyError(path, "ImageOrientationPatient " + "\\".join(f"{v:g}" for v in f.orientation) +
+                             " is degenerate (row and column directions are parallel)")
+    return frames
+
+
+def _classic(path: Path, ds: Any) -> list[Frame]:
     if "Rows" not in ds or "Columns" not in ds:
         raise StudyError(path, "an image file without Rows/Columns (truncated?)")
-    n = int(ds.get("NumberOfFrames", 1) or 1)
+    n = _count(path, ds)
     if n > 1:
         raise StudyError(path, f"a {n}-frame {ds.get('Modality', '')} file without per-frame functional groups: "
                                "its frames have no geometry this version can trust")
@@ -120,7 +138,7 @@ def _enhanced(path: Path, ds: Any) -> list[Frame]:
     per = ds.get("PerFrameFunctionalGroupsSequence")
     shared_seq = ds.get("SharedFunctionalGroupsSequence")
     shared = shared_seq[0] if shared_seq else None
-    n = int(ds.get("NumberOfFrames", len(per)) or len(per))
+    n = _count(path, ds, len(per))
     if len(per) != n:
         raise StudyError(path, f"PerFrameFunctionalGroupsSequence has {len(per)} items for {n} frames")
 

@@ -31,28 +31,32 @@ import numpy as np
 from ..core.errors import StudyError
 from ..core.geometry import Geometry
 from ..core.study import CineStudy, VolumeStudy
+from .describe import PHI_KEYS
 from .dicom_files import looks_like_dicom, pydicom_notes, read_full
 from .dicom_frames import Frame
-from .dicom_series import MODALITIES, Stack, scan
+from .dicom_series import MODALITIES, Scan, Stack, scan
 
-__all__ = ["looks_like_dicom", "list_series", "read_dicom", "PHI_TAGS"]
+__all__ = ["looks_like_dicom", "list_series", "read_dicom", "scan"]
 
-PHI_TAGS = ("PatientName", "PatientID", "PatientBirthDate", "AccessionNumber", "StudyID", "StudyInstanceUID",
-            "InstitutionName", "ReferringPhysicianName", "StudyDate")
 _KEEP = ("Modality", "SeriesDescription", "StudyDescription", "SeriesInstanceUID", "FrameOfReferenceUID",
          "Manufacturer", "MagneticFieldStrength", "SeriesNumber", "PatientPosition", "PatientSex", "StudyTime",
-         "BodyPartExamined") + PHI_TAGS
+         "BodyPartExamined") + PHI_KEYS
 
 
-def list_series(source: str | Path | list) -> list[dict[str, Any]]:
-    """One dict per openable stack: index, uid, number, modality, kind, shape, plane, description, files."""
-    return [s.summary(i) for i, s in enumerate(scan(source).stacks)]
+def list_series(source: str | Path | list | Scan) -> list[dict[str, Any]]:
+    """One dict per openable stack: index, uid, number, modality, kind, shape, plane, description, files, notes."""
+    sc = source if isinstance(source, Scan) else scan(source)
+    rows = [s.summary(i) for i, s in enumerate(sc.stacks)]
+    for r in rows:  # what was noticed while reading the input applies to every stack
+        if sc.notes:
+            r["notes"] = list(sc.notes) + r.get("notes", [])
+    return rows
 
 
-def read_dicom(source: str | Path | list, series: int | str | None = None,
+def read_dicom(source: str | Path | list | Scan, series: int | str | None = None,
                slice: int | None = None) -> CineStudy | VolumeStudy:  # noqa: A002
-    """Read one DICOM stack as a cine or a volume (see the module docstring)."""
-    sc = scan(source)
+    """Read one DICOM stack as a cine or a volume (see the module docstring); ``source`` may be a :func:`scan`."""
+    sc = source if isinstance(source, Scan) else scan(source)
     stack = sc.choose(series)
     label = sc.inputs.label
     modality = stack.modality
@@ -88,6 +92,13 @@ class _Decoder:
     def __init__(self, notes: list[str]):
         self.notes = notes
         self._cache: dict[Path, np.ndarray] = {}
+
+    def stack(self, frames: list[Frame]) -> np.ndarray:
+        """float32 ``(N, rows, columns)`` of ``frames`` in their order, each file decoded once."""
+        out = np.empty((len(frames), frames[0].rows, frames[0].columns), np.float32)
+        for i in sorted(range(len(frames)), key=lambda i: (str(frames[i].path), frames[i].index or 0)):
+            out[i] = self(frames[i])
+        return out
 
     def __call__(self, frame: Frame) -> np.ndarray:
         arr = self._cache.get(frame.path)
@@ -191,10 +202,7 @@ def _read_volume(label: Path, stack: Stack, notes: list[str]) -> VolumeStudy:
 
     check_fits(8.0 * len(frames) * shape[0] * shape[1], f"volume {len(frames)}×{shape[0]}×{shape[1]}", label,
                "open fewer slices (a sub-folder)")
-    decode = _Decoder(notes)
-    vol = np.empty((len(frames), *shape), np.float32)
-    for i, f in enumerate(frames):
-        vol[i] = decode(f)
+    vol = _Decoder(notes).stack(frames)
     first = stack.first
     return VolumeStudy(volume=vol, spacing=(dz, spacing[0], spacing[1]), geometry=geometry, modality=stack.modality,
                        name=str(first.get("SeriesDescription", "") or label.name), source=str(label), format="dicom",
@@ -208,7 +216,9 @@ _KEYS = (("trigger_ms", "TriggerTime"), ("temporal_index", "TemporalPositionIden
 def _order_frames(label: Path, frames: list[Frame], notes: list[str]) -> list[Frame]:
     """Frames of one slice position in time order, by the first complete timing key; notes what was missing.
 
-    A complete key with repeated values means two acquisitions in one series and is refused.
+    A key with repeated values (an ungated real-time series with TriggerTime 0 throughout)
+    gives way to the next one, with a note; if every complete key repeats, the frames come
+    from several acquisitions and are refused.
     """
     if len(frames) == 1:
         return frames
@@ -219,7 +229,8 @@ def _order_frames(label: Path, frames: list[Frame], notes: list[str]) -> list[Fr
         have = sum(v is not None for v in vals)
         if have == n:
             if len(set(vals)) != n:
-                raise StudyError(label, f"repeated {name} at one slice position: mixed acquisitions in one series")
+                partial.append(f"{name} repeated ({len(set(vals))} distinct values for {n} frames)")
+                continue
             if partial:
                 notes.append(f"{'; '.join(partial)}: frames ordered by {name}")
             elif attr == "instance":
@@ -227,6 +238,8 @@ def _order_frames(label: Path, frames: list[Frame], notes: list[str]) -> list[Fr
             return [f for _, f in sorted(zip(vals, frames), key=lambda kv: kv[0])]
         if have:
             partial.append(f"{name} missing on {n - have} of {n} frames")
+    if any("repeated" in p for p in partial):
+        raise StudyError(label, f"{'; '.join(partial)} at one slice position: mixed acquisitions in one series")
     raise StudyError(label, "frames at one slice position carry no complete TriggerTime, TemporalPositionIdentifier "
                             "or InstanceNumber: their order is unknown")
 
@@ -251,8 +264,7 @@ def _read_cine(label: Path, stack: Stack, slice_: int | None, notes: list[str]) 
 
     check_fits(24.0 * len(frames) * shape[0] * shape[1], f"cine {len(frames)}×{shape[0]}×{shape[1]}", label,
                "open a shorter series")
-    decode = _Decoder(notes)
-    image = np.stack([decode(f) for f in frames]).astype(np.complex64)
+    image = _Decoder(notes).stack(frames).astype(np.complex64)
     from ..core.fft import fft2c
 
     t, ny, nx = image.shape

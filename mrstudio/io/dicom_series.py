@@ -12,7 +12,8 @@ C.7.3.1) that share one orientation and one echo. Within a series:
   that part and notes the excluded images, otherwise every part is its own stack, listed
   and chosen like a series;
 * slice positions are grouped by distance along the slice normal within
-  :data:`POSITION_TOL_MM`, so decimal-string jitter never splits one slice in two.
+  :data:`POSITION_TOL_MM`, so decimal-string jitter never splits one slice in two;
+* images in different frames of reference never share a stack.
 
 A stack is a **volume** when it has several positions with one image each, a **cine**
 when it has one position with several images (or several positions with the same number
@@ -33,7 +34,7 @@ from ..core.geometry import normal_of, plane_name
 from .dicom_files import Inputs, collect, read_header, series_uid
 from .dicom_frames import Frame, frames_of
 
-POSITION_TOL_MM = 0.05
+POSITION_TOL_MM = 0.01  # 25× the ±0.0004 mm of decimal-string jitter; 1/10 of the thinnest MR slices
 ORIENTATION_TOL = 1e-3  # largest difference of direction cosines within one stack (≈ 0.06°)
 MODALITIES = ("MR", "CT")
 IMAGE_STORAGE = {"1.2.840.10008.5.1.4.1.1.2": "CT", "1.2.840.10008.5.1.4.1.1.2.1": "CT",
@@ -51,10 +52,12 @@ class Stack:
 
     @property
     def first(self) -> Any:
+        """The header of the stack's first image (series-level attributes)."""
         return self.frames[0].ds
 
     @property
     def modality(self) -> str:
+        """DICOM Modality, else the one the SOP class implies."""
         m = str(self.first.get("Modality", "") or "")
         return m or IMAGE_STORAGE.get(str(self.first.get("SOPClassUID", "")), "")
 
@@ -64,6 +67,7 @@ class Stack:
 
     @property
     def number(self) -> int | None:
+        """SeriesNumber, when it is a number."""
         v = self.first.get("SeriesNumber")
         try:
             return int(v) if v not in (None, "") else None
@@ -72,6 +76,7 @@ class Stack:
 
     @property
     def orientation(self) -> np.ndarray | None:
+        """ImageOrientationPatient (6,) shared by the stack (within :data:`ORIENTATION_TOL`), or None."""
         return self.frames[0].orientation
 
     def slices(self) -> list[list[int]]:
@@ -80,19 +85,30 @@ class Stack:
 
     def kind(self) -> str:
         """``"volume"`` or ``"cine"`` (raises on a layout that is neither, e.g. duplicate positions)."""
+        missing = [f for f in self.frames if f.position is None or f.orientation is None]
+        if self.modality == "CT" and len(self.frames) > 1 and missing:  # a CT series is a volume: it needs both
+            raise StudyError(missing[0].path, "no ImagePositionPatient/ImageOrientationPatient (needed to order "
+                                              "slices)")
         groups = self.slices()
-        counts = {len(g) for g in groups}
+        counts = sorted({len(g) for g in groups})
+        timed = _has_timing(self.frames)
         if len(groups) == 1:
             if len(self.frames) == 1:
                 return "volume" if self.modality == "CT" else "cine"
-            if self.modality == "CT" and not _has_timing(self.frames):
+            if self.modality == "CT" and not timed:
                 raise StudyError(self.where(), f"duplicate slice positions ({len(self.frames)} images at one "
                                                "position, no timing): mixed or repeated acquisitions")
             return "cine"
-        if counts == {1}:
+        if counts == [1]:
             return "volume"
-        if len(counts) == 1:
+        if counts[0] > 1 and len(counts) == 1:
+            if not timed:
+                raise StudyError(self.where(), f"{counts[0]} images at every one of {len(groups)} slice positions "
+                                               "and no timing tags: repeated acquisitions in one series, not a cine")
             return "cine"
+        if counts[0] > 1:
+            raise StudyError(self.where(), f"unequal numbers of images per slice position ({counts[0]}–{counts[-1]} "
+                                           f"at {len(groups)} positions): a frame is missing or an acquisition repeated")
         multi = [g for g in groups if len(g) > 1]
         names = ", ".join(self.frames[g[1]].name for g in multi[:3])
         raise StudyError(self.where(), f"duplicate slice positions at {len(multi)} of {len(groups)} positions "
@@ -129,12 +145,21 @@ def _has_timing(frames: list[Frame]) -> bool:
 
 
 def _position_groups(frames: list[Frame], orientation: np.ndarray | None) -> list[list[int]]:
+    """Indices grouped by position along the normal within :data:`POSITION_TOL_MM`, sorted.
+
+    Without an orientation, positions can only be grouped when they all coincide (one slice).
+    """
     pos = [f.position for f in frames]
-    if orientation is None or any(p is None for p in pos):
-        if all(p is None for p in pos):
-            return [list(range(len(frames)))]
-        missing = next(f for f, p in zip(frames, pos) if p is None) if any(p is None for p in pos) else frames[0]
-        raise StudyError(missing.path, "no ImagePositionPatient/ImageOrientationPatient (needed to order slices)")
+    if all(p is None for p in pos):
+        return [list(range(len(frames)))]
+    if any(p is None for p in pos):
+        missing = next(f for f, p in zip(frames, pos) if p is None)
+        raise StudyError(missing.path, "no ImagePositionPatient (needed to order slices)")
+    if orientation is None:
+        spread = max(float(np.linalg.norm(p - pos[0])) for p in pos)
+        if spread > POSITION_TOL_MM:
+            raise StudyError(frames[0].path, "no ImageOrientationPatient (needed to order slices)")
+        return [list(range(len(frames)))]
     along = np.array([p @ normal_of(orientation) for p in pos])
     order = np.argsort(along, kind="stable")
     groups: list[list[int]] = [[int(order[0])]]
@@ -183,11 +208,18 @@ def _split_series(uid: str, frames: list[Frame]) -> list[Stack]:
         frames = [f for f in frames if not f.is_localizer]
         notes.append(f"{len(loc)} localizer/scout image(s) excluded (ImageType), e.g. {loc[0].name}")
     parts: list[tuple[str, list[Frame]]] = []
-    orients = _cluster_orientations(frames)
-    for og in orients:
-        sub = [frames[i] for i in og]
+    fors = sorted({str(f.ds.get("FrameOfReferenceUID", "") or "") for f in frames})
+    orients = [(fi, og) for fi, fr in enumerate(fors)
+               for og in _cluster_orientations([f for f in frames if str(f.ds.get("FrameOfReferenceUID", "") or "") == fr])]
+    groups_of = {fi: [f for f in frames if str(f.ds.get("FrameOfReferenceUID", "") or "") == fr]
+                 for fi, fr in enumerate(fors)}
+    for fi, og in orients:
+        sub = [groups_of[fi][i] for i in og]
         echoes = sorted({f.echo for f in sub if f.echo is not None})
-        oname = plane_name(sub[0].orientation) if sub[0].orientation is not None and len(orients) > 1 else ""
+        several = sum(1 for f2, _ in orients if f2 == fi) > 1  # orientations within this frame of reference
+        oname = plane_name(sub[0].orientation) if sub[0].orientation is not None and several else ""
+        if len(fors) > 1:
+            oname = " ".join(x for x in (oname, f"frame of reference {fi + 1}") if x)
         if len(echoes) > 1:
             for e in echoes:
                 parts.append((" ".join(x for x in (oname, e) if x), [f for f in sub if f.echo == e]))
@@ -225,6 +257,7 @@ class Scan:
     inputs: Inputs
     stacks: list[Stack]
     notes: list[str]
+    focus_sop: str | None = None  # SOPInstanceUID of the file the user named
 
     def choose(self, series: int | str | None = None) -> Stack:
         """The stack to open: by index, by SeriesInstanceUID, the one holding the named file, or the only one."""
@@ -233,6 +266,9 @@ class Scan:
             if self.inputs.focus is not None:
                 for s in stacks:
                     if any(f.path == self.inputs.focus for f in s.frames):
+                        return s
+                for s in stacks:  # the named file was a duplicate of an image read from another file
+                    if self.focus_sop and any(f.sop_uid == self.focus_sop for f in s.frames):
                         return s
                 raise StudyError(self.inputs.focus, "this image was excluded from its series: " +
                                  "; ".join(self.notes + [n for s in stacks for n in s.notes]))
@@ -268,7 +304,7 @@ def scan(source: Any) -> Scan:
     notes = list(inputs.notes)
     series: dict[str, list[Frame]] = defaultdict(list)
     skipped: list[str] = []
-    focus_uid = None
+    focus_uid = focus_sop = None
     files = inputs.files
     if inputs.focus is not None:  # one file: siblings of its series only, found by their SeriesInstanceUID alone
         try:
@@ -310,13 +346,15 @@ def scan(source: Any) -> Scan:
             continue
         try:
             frames = frames_of(p, ds)
-        except StudyError:
+        except (StudyError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
             if must:
-                raise
+                if isinstance(exc, StudyError):
+                    raise
+                raise StudyError(p, f"malformed image attributes ({type(exc).__name__}: {exc})") from None
             skipped.append(f"{p.name} (inconsistent header)")
             continue
         if p == inputs.focus:
-            focus_uid = uid
+            focus_uid, focus_sop = uid, frames[0].sop_uid
         series[uid].extend(frames)
     if skipped:
         notes.append(f"{len(skipped)} unreadable file(s) skipped: {', '.join(skipped[:5])}"
@@ -327,4 +365,4 @@ def scan(source: Any) -> Scan:
         raise StudyError(inputs.label, "no DICOM image series found" + (f" ({notes[-1]})" if skipped else ""))
     stacks = [s for uid, frames in series.items() for s in _split_series(uid, frames)]
     stacks.sort(key=lambda s: (s.number if s.number is not None else 1 << 30, s.uid, s.label))
-    return Scan(inputs, stacks, notes)
+    return Scan(inputs, stacks, notes, focus_sop)

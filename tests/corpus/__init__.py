@@ -178,7 +178,7 @@ def build(root: Path) -> list[tuple[str, Path, str]]:
     d.mkdir(exist_ok=True)
     for i in range(2):
         _dicom(d / f"{i}.dcm", trigger=40.0)
-    add("MR frames with one trigger time", d, "repeated TriggerTime")
+    add("MR frames with one trigger time", d, "TriggerTime repeated")
     d = root / "dicom_mixed_spacing"
     d.mkdir(exist_ok=True)
     for i, ps in enumerate((0.7, 0.7, 0.9)):
@@ -192,10 +192,32 @@ def build(root: Path) -> list[tuple[str, Path, str]]:
     d.mkdir(exist_ok=True)
     _dicom(d / "enh.dcm", sop="1.2.840.10008.5.1.4.1.1.4.1", frames=3, per_frame=2)
     add("Enhanced MR with too few per-frame items", d / "enh.dcm", "PerFrameFunctionalGroupsSequence has 2 items")
-    d = root / "dicomdir_missing"
+    d = root / "dicom_bad_frames"
+    d.mkdir(exist_ok=True)
+    f = _dicom(d / "nf.dcm", frames=2)
+    data = f.read_bytes()
+    f.write_bytes(data.replace(b"\x28\x00\x08\x00IS\x02\x002 ", b"\x28\x00\x08\x00IS\x02\x00ab"))
+    add("NumberOfFrames that is not a number", f, "NumberOfFrames")
+    d = root / "dicom_empty_rows"
+    d.mkdir(exist_ok=True)
+    f = _dicom(d / "rows.dcm")
+    from pydicom import dcmread
+
+    ds = dcmread(f)
+    ds.Rows = None
+    ds.save_as(f)
+    add("an empty Rows element", f, "malformed image attributes")
+    d = root / "dicom_degenerate"
+    d.mkdir(exist_ok=True)
+    f = _dicom(d / "iop.dcm")
+    ds = dcmread(f)
+    ds.ImageOrientationPatient = [1, 0, 0, 1, 0, 0]
+    ds.save_as(f)
+    add("a degenerate ImageOrientationPatient", f, "degenerate")
+    d = root / "dicomdir_gone"
     d.mkdir(exist_ok=True)
     _dicomdir_without_its_files(d)
-    add("DICOMDIR whose files are gone", d / "DICOMDIR", "missing file")
+    add("DICOMDIR whose files are gone", d / "DICOMDIR", "1 file(s) that do not exist")
     if hasattr(os, "mkfifo"):
         fifo = root / "pipe.dcm"
         if not fifo.exists():
