@@ -268,14 +268,18 @@ def cmd_recon(args: argparse.Namespace) -> int:
         "psnr": _finite(result.scores["psnr"]), "ssim": _finite(result.scores["ssim"]),
         "nmse": _finite(result.scores["nmse"]), "seconds": round(result.seconds, 4), "device": result.device,
         "reference": result.reference_kind, "mask": args.mask, "acs": args.acs, "seed": args.seed,
-        "study": study.name,
+        "study": study.name, "load_seconds": round(result.load_seconds, 4),
     }
+    if result.model:
+        out["model"] = result.model["model"]
+        if "model_choice" in result.model:
+            out["model_choice"] = result.model["model_choice"]
     if args.out:
         from .io.native import provenance, write_result
 
-        prov = provenance(args.method, {**{k: v for k, v in params.items()}, "mask": args.mask, "accel": args.accel,
+        prov = provenance(args.method, {**result.params, "mask": args.mask, "accel": args.accel,
                                         "accel_effective": out["accel_effective"], "acs": args.acs, "seed": args.seed},
-                          study=study.source, device=result.device, **result.params.get("_provenance", {}))
+                          study=study.source, device=result.device, **result.model)
         if fmt == "dicom":
             from .io.dicom_export import write_cine_dicom
 
@@ -292,7 +296,7 @@ def cmd_recon(args: argparse.Namespace) -> int:
     else:
         print(f"{args.method}: R {args.accel} (effective {out['accel_effective']:.2f}), PSNR {out['psnr']:.2f} dB, "
               f"SSIM {out['ssim']:.4f}, NMSE {out['nmse']:.4g} vs {out['reference']}, {out['seconds']:.2f} s on "
-              f"{out['device']}")
+              f"{out['device']}" + (f", model {out['model']}" if "model" in out else ""))
     return 0
 
 

@@ -23,11 +23,11 @@ def ceiling_table(names: list[str] | None = None) -> str:
     from mrstudio.core.metrics import score
     from mrstudio.interp.learned import load_ct_model
     from mrstudio.interp.pipeline import to_unit
+    from mrstudio.io.model_store import INTERP_TASK, list_models
     from mrstudio.nets.hrinet import hu_to_net, net_to_hu
-    from mrstudio.train.checkpoint import list_models
     from mrstudio.train.ct import CT_SPLITS, phantom_volumes
 
-    names = names or [c["name"] for c in list_models("ct-") if c.get("task") == "ct-interpolation"]
+    names = names or [c.name for c in list_models(task=INTERP_TASK)]
     vols = phantom_volumes(CT_SPLITS["val"][:2], 256, 42, 3)
     out = ["| model | variant | autoencode PSNR (dB) | autoencode SSIM |", "|---|---|---|---|"]
     for name in names:

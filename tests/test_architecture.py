@@ -25,3 +25,13 @@ def test_ruff_clean():
     p = subprocess.run([exe, "check", "--output-format", "concise", "mrstudio", "tests"], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_the_layers_contract_covers_every_subpackage():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in cfg if c["type"] == "layers")["layers"]
+    named = {m.strip() for layer in layers for m in layer.split("|")}
+    packages = {f"mrstudio.{p.name}" for p in (ROOT / "mrstudio").iterdir() if (p / "__init__.py").is_file()}
+    assert packages | {"mrstudio.cli"} == named, named ^ (packages | {"mrstudio.cli"})

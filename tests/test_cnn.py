@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from mrstudio.core.errors import CheckpointError, StudyError
+from mrstudio.io.model_store import load_state, save_model, sha256_file
 from mrstudio.nets.unet import CineUNet, UNet, UNetConfig, normalise
 from mrstudio.train import losses
-from mrstudio.train.checkpoint import load_state, save_model, sha256_file
 
 TINY = dict(steps=4, batch=2, base=4, depth=2, size=64, frames=8, coils=4, train_cines=3, val_cines=1,
             test_cines=1, val_every=2, crop=32)
@@ -74,7 +74,7 @@ def test_checkpoint_hash_and_weights_only(tmp_path):
     card = save_model(state, {"unet": {"frames": 4, "base": 4, "depth": 1}}, tmp_path / "m.pt")
     assert card["sha256"] == sha256_file(tmp_path / "m.pt")
     loaded, card2, _ = load_state(tmp_path / "m.pt")
-    assert set(loaded) == set(state) and card2["sha256"] == card["sha256"]
+    assert set(loaded) == set(state) and card2.sha256 == card["sha256"]
     with open(tmp_path / "m.pt", "ab") as fh:
         fh.write(b"tamper")
     with pytest.raises(CheckpointError, match="sha256"):

@@ -402,3 +402,15 @@ def test_a_cine_without_orientation_still_opens(tmp_path):
         d.save_as(f)
     st = open_study(tmp_path / "c")
     assert st.frames == 3 and st.geometry is None and any("made-up geometry" in w for w in st.meta["warnings"])
+
+
+def test_interp_derivation_text_is_the_shared_one(tmp_path, capsys):
+    from mrstudio.io.dicom_export import volume_description
+
+    orient, pos = _stack("axial", 4)
+    series(tmp_path / "s", RNG.integers(0, 100, (4, 64, 64)), orient, pos, modality="CT")
+    assert main(["interp", "--study", str(tmp_path / "s"), "--method", "hrinet", "--model", "ct-hrinet-skip-mse-256",
+                 "--factor", "2", "--out", str(tmp_path / "o"), "--device", "cpu", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "ct-hrinet-skip-mse-256"
+    d = pydicom.dcmread(sorted((tmp_path / "o").glob("*.dcm"))[0])
+    assert d.DerivationDescription == volume_description("hrinet", 2, "ct-hrinet-skip-mse-256")

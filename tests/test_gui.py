@@ -280,6 +280,12 @@ def test_ct_interpolation_workspace(qtbot, settings, tmp_path):
     folder = next(p for p in tmp_path.iterdir() if p.is_dir())
     back = open_study(folder)
     assert back.shape == (37, 64, 64) and abs(back.spacing[0] - 1.0) < 1e-3
+    import pydicom
+
+    from mrstudio.io.dicom_export import volume_description
+
+    d = pydicom.dcmread(next(folder.glob("*.dcm")))
+    assert d.DerivationDescription == volume_description("linear", 3) == "MR Studio linear x3"  # as the CLI writes
     job = w.run_ct("cubic", None, 6, True)
     assert w.bridge.wait_all(30) and job.status == "done"
     assert list(w.grid.panels) == ["held-out truth", "cubic"] and "PSNR" in w.last_message

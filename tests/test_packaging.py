@@ -22,7 +22,7 @@ def test_wheel_contains_models_and_resources(tmp_path):
         assert f"mrstudio/resources/{res}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(next(tmp_path.glob("mrstudio-*.whl"))).read(entry).decode()
-    assert "mrstudio = mrstudio.cli:main" in text and "mrstudio-gui = mrstudio.gui.app:main" in text
+    assert "mrstudio = mrstudio.cli:main" in text and "mrstudio-gui = mrstudio.cli:main" in text
 
 
 def test_models_named_in_the_docs_ship():

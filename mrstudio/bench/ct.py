@@ -53,9 +53,9 @@ class LargeRow:
 
 
 def _ct_models() -> list[tuple[str, dict]]:
-    from ..train.checkpoint import list_models
+    from ..io.model_store import INTERP_TASK, list_models
 
-    cards = [(c["name"], c) for c in list_models("ct-") if c.get("task") == "ct-interpolation"]
+    cards = [(c.name, c) for c in list_models(task=INTERP_TASK)]
     return sorted(cards, key=lambda nc: (TABLE2_ORDER.index(nc[1].get("variant", "hrinet"))
                                          if nc[1].get("variant") in TABLE2_ORDER else 99, nc[0]))
 

@@ -19,8 +19,8 @@ from ..core.jobs import CancelToken, Progress, check, report
 
 def _model_for_timing(device: str) -> tuple[str, str]:
     """A model name/path usable by :func:`load_cine_model`, and how it was obtained."""
+    from ..io.model_store import resolve_model
     from ..recon.cnn import DEFAULT_MODEL
-    from ..train.checkpoint import resolve_model
 
     try:
         resolve_model(DEFAULT_MODEL)
@@ -28,8 +28,8 @@ def _model_for_timing(device: str) -> tuple[str, str]:
     except Exception:  # noqa: BLE001 — no shipped weights: time the architecture
         import tempfile
 
+        from ..io.model_store import save_model
         from ..nets.unet import CineUNet, UNetConfig
-        from ..train.checkpoint import save_model
 
         model = CineUNet(UNetConfig(frames=20, base=16, depth=4))
         path = f"{tempfile.mkdtemp(prefix='mrstudio-bench-')}/random-unet.pt"
@@ -41,15 +41,16 @@ def time_inference(size: int, device: str, frames: int = 20, reps: int = 10, war
                    model: str | None = None) -> dict[str, Any]:
     """Median / min seconds of one cine's CNN inference at ``size``² on ``device``."""
     from ..core.phantom import make_phantom
+    from ..recon.base import undersample
     from ..recon.cnn import cnn_magnitude
-    from ..train.data import naive_recon
+    from ..recon.zerofilled import sos_naive_torch
 
     name, what = (model, model) if model else _model_for_timing(device)
     study = make_phantom(size=size, frames=frames, seed=20_000)
     from ..core.masks import MaskSpec, make_mask
 
     mask = make_mask(MaskSpec(kind="vd-kt", accel=15, seed=0), frames, size)
-    naive = naive_recon(study.kspace, mask)[None]
+    naive = sos_naive_torch(undersample(study.kspace, mask), mask, device)[None]  # the input cnn() gives the U-Net
     for _ in range(warmup):
         cnn_magnitude(naive, name, device)
     times = []

@@ -43,11 +43,15 @@ def ifft2c(k: Any) -> Any:
 
 
 def fftc(x: Any, axis: int = -2) -> Any:
-    """Centred orthonormal 1-D FFT along ``axis`` (numpy; ky along -2 by default).
+    """Centred orthonormal 1-D FFT along ``axis`` (numpy or torch; ky along -2 by default).
 
     Because the readout is fully sampled, ``ifft2c(M · fft2c(z)) = ifftc(M · fftc(z))``
     along y for any ky–t mask ``M``: the x transform cancels. Training simulation uses it.
     """
+    if _is_torch(x):
+        import torch
+
+        return torch.fft.fftshift(torch.fft.fft(torch.fft.ifftshift(x, dim=axis), dim=axis, norm="ortho"), dim=axis)
     import scipy.fft as sfft
 
     x = np.asarray(x)
@@ -56,7 +60,11 @@ def fftc(x: Any, axis: int = -2) -> Any:
 
 
 def ifftc(k: Any, axis: int = -2) -> Any:
-    """Centred orthonormal inverse 1-D FFT along ``axis`` (numpy)."""
+    """Centred orthonormal inverse 1-D FFT along ``axis`` (numpy or torch)."""
+    if _is_torch(k):
+        import torch
+
+        return torch.fft.fftshift(torch.fft.ifft(torch.fft.ifftshift(k, dim=axis), dim=axis, norm="ortho"), dim=axis)
     import scipy.fft as sfft
 
     k = np.asarray(k)

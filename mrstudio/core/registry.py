@@ -11,10 +11,14 @@ from .errors import StudyError
 
 @dataclass(frozen=True)
 class MethodInfo:
+    """A registered method. ``prepare(params, device, accel) -> (params, model provenance)``, when a
+    method has one, resolves and loads its model once, before the method is timed."""
+
     name: str
     func: Callable[..., Any]
     summary: str
     uses_torch: bool = False
+    prepare: Callable[[dict[str, Any], str, float | None], tuple[dict[str, Any], dict[str, Any]]] | None = None
 
 
 class Registry(dict[str, MethodInfo]):
@@ -24,11 +28,12 @@ class Registry(dict[str, MethodInfo]):
         super().__init__()
         self.what = what
 
-    def register(self, name: str, summary: str, uses_torch: bool = False) -> Callable[[Callable], Callable]:
-        """Decorator: add a method under ``name``."""
+    def register(self, name: str, summary: str, uses_torch: bool = False,
+                 prepare: Callable | None = None) -> Callable[[Callable], Callable]:
+        """Decorator: add a method under ``name`` (with its model-loading ``prepare`` step, if any)."""
 
         def _wrap(func: Callable) -> Callable:
-            self[name] = MethodInfo(name, func, summary, uses_torch)
+            self[name] = MethodInfo(name, func, summary, uses_torch, prepare)
             return func
 
         return _wrap

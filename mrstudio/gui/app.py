@@ -58,8 +58,3 @@ def run_gui(study: str = "phantom", screenshot: str | None = None, device: str =
         return 0
     return app.exec()
 
-
-def main() -> None:  # gui-scripts entry point
-    from ..cli import main as cli_main
-
-    sys.exit(cli_main(sys.argv[1:]))

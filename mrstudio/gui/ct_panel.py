@@ -12,12 +12,12 @@ from .views import link_axes
 
 def ct_methods() -> list[tuple[str, str, str | None]]:
     """(label, method, model) for linear, cubic and every installed CT model."""
-    from ..train.checkpoint import list_models
+    from ..io.model_store import INTERP_TASK, list_models
 
     out: list[tuple[str, str, str | None]] = [("linear", "linear", None), ("cubic", "cubic", None)]
-    cards = [c for c in list_models("ct-") if c.get("task") == "ct-interpolation"]
+    cards = list_models(task=INTERP_TASK)
     cards.sort(key=lambda c: -float(c.get("test", c.get("validation", {})).get("psnr", 0.0)))  # best first
-    out += [(f"HRINet: {c['name']}", "hrinet", c["name"]) for c in cards]
+    out += [(f"HRINet: {c.name}", "hrinet", c.name) for c in cards]
     return out
 
 

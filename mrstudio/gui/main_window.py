@@ -87,13 +87,13 @@ class MethodsPanel(QtWidgets.QWidget):
         self.refresh_models()
 
     def refresh_models(self, select: str | None = None) -> None:
-        from ..train.checkpoint import list_models
+        from ..io.model_store import CINE_TASK, list_models
 
         current = select or self.model.currentData()
         self.model.blockSignals(True)
         self.model.clear()
-        for card in list_models("cine-"):
-            self.model.addItem(card["name"], card["name"])
+        for card in list_models(task=CINE_TASK):
+            self.model.addItem(card.name, card.name)
         for path in getattr(self, "_extra", []):
             self.model.addItem(Path(path).name, path)
         self.model.blockSignals(False)
@@ -116,7 +116,7 @@ class MethodsPanel(QtWidgets.QWidget):
 
     def add_checkpoint(self, path: str) -> None:
         """Add a ``.pt`` with its ``.json`` card (hash verified before it is listed)."""
-        from ..train.checkpoint import load_state
+        from ..io.model_store import load_state
 
         try:
             load_state(path)
@@ -131,7 +131,7 @@ class MethodsPanel(QtWidgets.QWidget):
         if not name:
             self.card.setHtml("<i>No CNN models found in models/.</i>")
             return
-        from ..train.checkpoint import read_card, resolve_model
+        from ..io.model_store import read_card, resolve_model
 
         try:
             card = read_card(resolve_model(name))
@@ -525,11 +525,9 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         stacks, ref = self.session.magnitudes()
         if not stacks:  # before the reference: show the naive sum of squares of the acquired data
-            from ..core.coils import sos
-            from ..core.fft import ifft2c
-            from ..recon.base import undersample
+            from ..recon.zerofilled import naive_image
 
-            stacks = {"Acquired (zero-filled)": sos(ifft2c(undersample(self.session.study.kspace, self.session.mask)))}
+            stacks = {"Acquired (zero-filled)": naive_image(self.session.study.kspace, self.session.mask)}
         titles = {}
         for name in stacks:
             res = self.session.results.get(name)

@@ -17,21 +17,28 @@ DEFAULT_CT_MODEL = "ct-hrinet-mse-256"
 def load_ct_model(name_or_path: str, device: str):
     """The :class:`~mrstudio.nets.hrinet.HRINet` generator and its card, cached per (model, device)."""
     from ..core.errors import StudyError
+    from ..io.model_store import load_state
     from ..nets.hrinet import HRINet, HRINetConfig
-    from ..train.checkpoint import load_state
 
     state, card, path = load_state(name_or_path)
     if card.get("task") != "ct-interpolation":
         raise StudyError(path, f"not a CT interpolation model (task {card.get('task')!r})")
-    cfg = dict(card["hrinet"])
+    cfg = dict(card.fields["hrinet"])
     cfg["latent"] = tuple(cfg["latent"])
     model = HRINet(HRINetConfig(**cfg))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval().to(device), card, str(path)
 
 
+def prepare_hrinet(params: dict[str, Any], device: str, accel: float | None = None) -> tuple[dict, dict]:
+    """Load the model once (default :data:`DEFAULT_CT_MODEL`); its provenance."""
+    params = {"model": DEFAULT_CT_MODEL, **params}
+    _, card, _ = load_ct_model(str(params["model"]), device)
+    return params, card.provenance()
+
+
 @register_interp("hrinet", "HRINet: autoencoder with α-mixed latent code and feature maps (or an ablation)",
-                 uses_torch=True)
+                 uses_torch=True, prepare=prepare_hrinet)
 def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str = "cpu",
            progress: Progress | None = None, cancel: CancelToken | None = None, model: str = DEFAULT_CT_MODEL,
            batch: int = 8, **params: Any) -> np.ndarray:

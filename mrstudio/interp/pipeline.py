@@ -86,14 +86,6 @@ class InterpResult:
     intensity: Intensity | None = None
 
 
-def _model_name(info, params: dict[str, Any]) -> str | None:
-    if not info.uses_torch:
-        return None
-    from .learned import DEFAULT_CT_MODEL
-
-    return str(params.get("model", DEFAULT_CT_MODEL))
-
-
 def interpolate(study: VolumeStudy, method: str, factor: int, device: str = "cpu", progress: Progress | None = None,
                 cancel: CancelToken | None = None, **params: Any) -> InterpResult:
     """Insert ``factor − 1`` slices between each neighbouring pair; returns the new volume and geometry."""
@@ -105,6 +97,7 @@ def interpolate(study: VolumeStudy, method: str, factor: int, device: str = "cpu
     z = slice_z(study)
     alphas = np.tile(np.arange(1, factor) / factor, (len(z) - 1, 1))
     inten = intensity_of(study)
+    params, model = info.prepare(params, device, None) if info.prepare is not None else (params, {})
     t0 = time.perf_counter()
     new = info.func(inten.to_work(study.volume), z, alphas, device=device, progress=progress, cancel=cancel, **params)
     new = inten.from_work(new)
@@ -118,13 +111,12 @@ def interpolate(study: VolumeStudy, method: str, factor: int, device: str = "cpu
         out[i * factor + 1:(i + 1) * factor] = new[i]
     geometry = study.geometry.insert(alphas) if study.geometry is not None else None
     dz = float(np.median(np.diff(z))) / factor
-    model = _model_name(info, params)
-    meta = {**study.meta, "interpolated": {"method": method, "factor": factor, "params": params, "model": model,
+    meta = {**study.meta, "interpolated": {"method": method, "factor": factor, "params": params, **model,
                                            "intensity": inten.describe()}}
     res = VolumeStudy(volume=out, spacing=(dz, study.spacing[1], study.spacing[2]), geometry=geometry,
                       modality=study.modality, name=f"{study.name} ({method} ×{factor})", source=study.source,
                       format=study.format, meta=meta)
-    return InterpResult(res, method, factor, secs, device, original, model, inten)
+    return InterpResult(res, method, factor, secs, device, original, model.get("model"), inten)
 
 
 def to_unit(hu: np.ndarray, window: tuple[float, float] = HU_WINDOW) -> np.ndarray:
@@ -151,6 +143,7 @@ def holdout(study: VolumeStudy, method: str, gap: int = 6, device: str = "cpu", 
     if len(keep) < 2:
         raise StudyError(study.source, f"needs at least {gap + 1} slices for a hold-out gap of {gap}")
     info = get_interp(method)
+    params, model = info.prepare(params, device, None) if info.prepare is not None else (params, {})
     last = keep[-1]
     alphas = np.array([[(z[i + j] - z[i]) / (z[i + gap] - z[i]) for j in range(1, gap)] for i in keep[:-1]])
     t0 = time.perf_counter()
@@ -164,7 +157,7 @@ def holdout(study: VolumeStudy, method: str, gap: int = 6, device: str = "cpu", 
     out = {"method": method, "factor": gap, "psnr": sc.psnr, "ssim": sc.ssim, "rmse": rmse,
            "rmse_units": "HU" if study.is_ct else "stored value", "seconds": secs, "device": device,
            "slices_predicted": int(truth.shape[0] * truth.shape[1]), "slices_used": int(last // gap + 1),
-           "window_hu": list(window), "intensity": inten.describe(), "model": _model_name(info, params),
+           "window_hu": list(window), "intensity": inten.describe(), "model": model.get("model"),
            "pred": pred, "truth": truth}
     if study.is_ct:
         out["rmse_hu"] = rmse

@@ -62,10 +62,11 @@ def _derivation(provenance: dict[str, Any] | None) -> str:
         parts.append(f"mask {p['mask']}")
     if "accel" in p:
         parts.append(f"R {p['accel']:g}" + (f" (eff. {p['accel_effective']:.2f})" if "accel_effective" in p else ""))
-    if p.get("model"):
-        parts.append(f"model {p['model']}")
-    if "sha256" in provenance:
-        parts.append(f"sha256 {str(provenance['sha256'])[:12]}")
+    model = provenance.get("model") or p.get("model")
+    if model:
+        parts.append(f"model {model}")
+    if provenance.get("model_sha256"):
+        parts.append(f"sha256 {str(provenance['model_sha256'])[:12]}")
     return ", ".join(parts)[:1024]
 
 

@@ -48,6 +48,8 @@ class ReconResult:
     scores: dict[str, Any] | None = None
     reference_kind: str | None = None
     reference: np.ndarray | None = field(default=None, repr=False)  # magnitude (T, Ny, Nx) it was scored against
+    load_seconds: float = 0.0  # one-time model loading, not part of ``seconds``
+    model: dict[str, Any] = field(default_factory=dict)  # name, sha256, path of the model that made it
 
 
 def undersample(kspace: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -1,7 +1,8 @@
 """``cnn``: the paper's residual U-Net on the naive (zero-filled sum-of-squares) recon.
 
-Weights come from ``--model NAME|PATH`` (default ``cine-unet-l2-r15``), verified against
-the sha256 of their model card and loaded with ``weights_only=True``. Inference is
+Weights come from ``--model NAME|PATH`` (default: the installed l2 model whose card's R is
+nearest the mask's effective R), verified against the sha256 of their model card and
+loaded with ``weights_only=True``. Inference is
 batched over slices, runs on the chosen device with bf16 autocast on CUDA and
 channels-last memory there.
 
@@ -47,11 +48,11 @@ def load_cine_model(name_or_path: str, device: str):
     """The :class:`~mrstudio.nets.unet.CineUNet` and its card, cached per (model, device)."""
     import torch
 
+    from ..io.model_store import load_state
     from ..nets.unet import CineUNet, UNetConfig
-    from ..train.checkpoint import load_state
 
     state, card, path = load_state(name_or_path)
-    model = CineUNet(UNetConfig(**card["unet"]))
+    model = CineUNet(UNetConfig(**card.fields["unet"]))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     model.eval().to(device)
     if device.startswith("cuda"):
@@ -64,7 +65,7 @@ def cnn_magnitude(naive: np.ndarray, model_name: str, device: str = "cpu", batch
     import torch
 
     model, card, _ = load_cine_model(model_name, device)
-    frames = card["unet"]["frames"]
+    frames = card.fields["unet"]["frames"]
     t = naive.shape[1]
     x = resample_time(naive, frames)
     out = np.empty_like(x)
@@ -94,10 +95,31 @@ def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps
     return combine(ifft2c(est.astype(np.complex64)), maps)
 
 
-@register("cnn", "the paper's residual U-Net on the naive recon (optionally with data consistency)", uses_torch=True)
+def prepare_cnn(params: dict[str, Any], device: str, accel: float | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Choose the model (the given one, else the l2 card nearest ``accel``), load it once; its provenance."""
+    from ..core.errors import CheckpointError
+    from ..io.model_store import nearest_model
+
+    params = dict(params)
+    chosen = None
+    if "model" not in params:
+        card = nearest_model(accel or 15.0, "l2")
+        if card is None:
+            raise CheckpointError("--model", "no installed cine model (models/cine-unet-*.pt); give --model PATH")
+        params["model"] = card.name
+        chosen = f"nearest installed R to {accel:.3g}: {card.name} (R {card.accel:g})" if accel else None
+    _, card, _ = load_cine_model(str(params["model"]), device)
+    prov = card.provenance()
+    if chosen:
+        prov["model_choice"] = chosen
+    return params, prov
+
+
+@register("cnn", "the paper's residual U-Net on the naive recon (optionally with data consistency)", uses_torch=True,
+          prepare=prepare_cnn)
 def cnn(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None, device: str = "cpu",
         progress: Progress | None = None, cancel: CancelToken | None = None, model: str = DEFAULT_MODEL,
-        dc: bool = False, **params: Any) -> np.ndarray:
+        dc: bool = False, **params: Any) -> np.ndarray:  # run_recon passes the model prepare_cnn chose
     """CNN recon ``complex64 (T, Ny, Nx)`` (real-valued magnitude unless ``dc``)."""
     from ..core.errors import StudyError
 
@@ -119,10 +141,3 @@ def cnn(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None,
     report(progress, 1.0, "done")
     return out
 
-
-def model_provenance(model: str) -> dict[str, Any]:
-    """Name, path and sha256 of a cine model, for result provenance."""
-    from ..train.checkpoint import load_state
-
-    _, card, path = load_state(model)
-    return {"model": model, "model_path": str(path), "model_sha256": card.get("sha256")}

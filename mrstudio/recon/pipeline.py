@@ -59,10 +59,16 @@ def run_recon(study: CineStudy, mask: np.ndarray, method: str, *, device: str = 
                    "crop the readout, use fewer coils (coil compression) or fewer frames")
     kspace = undersample(study.kspace, mask)
     t0 = time.perf_counter()
+    model: dict[str, Any] = {}
+    if info.prepare is not None:  # model choice and loading, once, outside the method's own time
+        from ..core.masks import accel_effective
+
+        params, model = info.prepare(dict(params), device, accel_effective(mask))
+    t1 = time.perf_counter()
     image = info.func(kspace, mask, device=device, progress=sub_progress(progress, 0.0, 0.9), cancel=cancel, **params)
-    seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - t1
     result = ReconResult(image=np.asarray(image, dtype=np.complex64), method=method, mask=mask, seconds=seconds,
-                         device=device, params=dict(params))
+                         device=device, params=dict(params), load_seconds=t1 - t0, model=model)
     if evaluate:
         ref, kind = reference or reference_image(study, device=device, progress=sub_progress(progress, 0.9, 1.0),
                                                  cancel=cancel)

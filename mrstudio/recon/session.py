@@ -6,7 +6,6 @@ use it directly. Magnitude stacks for display are cached per result.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +13,8 @@ import numpy as np
 
 from ..core.jobs import CancelToken, Progress
 from ..core.masks import MaskSpec, accel_effective, make_mask
-from ..core.metrics import score
 from ..core.study import CineStudy
-from .base import ReconResult, undersample
+from .base import ReconResult
 from .reference import reference_image
 
 
@@ -68,18 +66,14 @@ class Session:
         return self.reference
 
     def run(self, spec: MethodSpec, progress: Progress | None = None, cancel: CancelToken | None = None) -> ReconResult:
-        """Reconstruct with ``spec`` under the current mask and score it against the reference."""
-        from .base import get_method
+        """Reconstruct with ``spec`` under the current mask and score it against the reference (one run path:
+        :func:`~mrstudio.recon.pipeline.run_recon`)."""
+        from .pipeline import run_recon
 
         mask = self.mask.copy()
-        k = undersample(self.study.kspace, mask)
-        t0 = time.perf_counter()
-        img = get_method(spec.method).func(k, mask, device=self.device, progress=progress, cancel=cancel, **spec.kwargs())
-        secs = time.perf_counter() - t0
-        ref, kind = self.ensure_reference(cancel=cancel)
-        res = ReconResult(image=np.asarray(img, np.complex64), method=spec.method, mask=mask, seconds=secs,
-                          device=self.device, params=spec.kwargs(), scores=score(img, ref).as_dict(), reference_kind=kind)
-        return res
+        ref = self.ensure_reference(cancel=cancel)
+        return run_recon(self.study, mask, spec.method, device=self.device, reference=ref, progress=progress,
+                         cancel=cancel, **spec.kwargs())
 
     def store(self, spec: MethodSpec, result: ReconResult) -> None:
         """Keep ``result`` if it was made with the current mask (a late job after a mask change is dropped)."""
@@ -104,32 +98,12 @@ class Session:
         return stacks, ref_name
 
 
-def default_specs(accel: float, models: list[str] | None = None) -> list[MethodSpec]:
-    """The comparison a study opens with: naive, CS, and the shipped l2 CNN nearest to ``accel``."""
+def default_specs(accel: float) -> list[MethodSpec]:
+    """The comparison a study opens with: naive, CS, and the installed l2 CNN whose trained R is nearest ``accel``."""
+    from ..io.model_store import nearest_model
+
     specs = [MethodSpec("zero-filled", label="Zero-filled"), MethodSpec("cs", label="CS (l1-ESPIRiT)")]
-    model = nearest_model(accel, "l2", models)
-    if model:
-        specs.append(MethodSpec("cnn", (("model", model),), label=f"CNN {model.removeprefix('cine-unet-')}"))
+    card = nearest_model(accel, "l2")
+    if card is not None:
+        specs.append(MethodSpec("cnn", (("model", card.name),), label=f"CNN {card.name.removeprefix('cine-unet-')}"))
     return specs
-
-
-def nearest_model(accel: float, loss: str = "l2", models: list[str] | None = None) -> str | None:
-    """The shipped ``cine-unet-{loss}-r{R}`` whose R is nearest to ``accel`` (in log R), if any."""
-    import math
-
-    if models is None:
-        from ..train.checkpoint import list_models
-
-        models = [c["name"] for c in list_models("cine-unet-")]
-    best, dist = None, math.inf
-    for name in models:
-        if not name.startswith(f"cine-unet-{loss}-r"):
-            continue
-        try:
-            r = float(name.rsplit("-r", 1)[1])
-        except ValueError:
-            continue
-        d = abs(math.log(r / accel))
-        if d < dist:
-            best, dist = name, d
-    return best

@@ -38,6 +38,15 @@ def coil_images(kspace: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def naive_image(kspace: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The paper's naive image: root sum of squares of the zero-filled coil images, ``float32 (T, Ny, Nx)``.
+
+    The one definition for training inputs, the GUI's acquired-data view and the
+    ``zero-filled`` method; :func:`sos_naive_torch` is the same on a torch device.
+    """
+    return sos(coil_images(kspace, mask)).astype(np.float32, copy=False)
+
+
 def sos_naive_torch(kspace: np.ndarray, mask: np.ndarray, device: str = "cpu") -> np.ndarray:
     """Root-sum-of-squares zero-filled cine ``float32 (T, Ny, Nx)`` computed with torch on ``device``.
 
@@ -58,7 +67,7 @@ def sos_naive_torch(kspace: np.ndarray, mask: np.ndarray, device: str = "cpu") -
             out[f] = 0
             continue
         lines = torch.from_numpy(np.ascontiguousarray(kspace[:, f, rows, :])).to(device)
-        hybrid = torch.fft.fftshift(torch.fft.ifft(torch.fft.ifftshift(lines, dim=-1), dim=-1, norm="ortho"), dim=-1)
+        hybrid = ifftc(lines, axis=-1)
         img = torch.matmul(idft[:, torch.from_numpy(rows).to(device)], hybrid)  # (C, Ny, Nx)
         out[f] = (img.real.square() + img.imag.square()).sum(0).sqrt()
     return out.cpu().numpy()
@@ -79,9 +88,12 @@ def zero_filled(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None
     With ``maps`` (C, Ny, Nx): the complex SENSE-1 combination.
     """
     check(cancel)
-    imgs = coil_images(kspace, mask)
-    report(progress, 0.5, "inverse FFT")
-    check(cancel)
-    out = combine(imgs, maps) if maps is not None else sos(imgs).astype(np.complex64)
+    if maps is None:
+        out = naive_image(kspace, mask).astype(np.complex64)
+    else:
+        imgs = coil_images(kspace, mask)
+        report(progress, 0.5, "inverse FFT")
+        check(cancel)
+        out = combine(imgs, maps)
     report(progress, 1.0, "done")
     return out

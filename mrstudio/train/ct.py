@@ -172,8 +172,8 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
     from torch.nn import functional as F
 
     from ..core.device import choose_device
+    from ..io.model_store import load_state, save_model
     from ..nets.hrinet import AlphaCritic, HRINet, HRINetConfig, PatchCritic, hu_to_net
-    from .checkpoint import load_state, save_model
 
     if cfg.variant not in VARIANTS:
         raise StudyError("--variant", f"unknown CT variant {cfg.variant!r} (choose from {', '.join(VARIANTS)})")

@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ..core.coils import sos
-from ..core.fft import fftc, ifft2c, ifftc
+from ..core.fft import fftc, ifftc
 from ..core.masks import MaskSpec, make_mask
 from ..core.phantom import PhantomConfig, cine_image, coil_maps
+from ..recon.zerofilled import naive_image
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,6 @@ def _ifft_y(a: np.ndarray) -> np.ndarray:
     import scipy.fft as sfft
 
     return sfft.ifft(a, axis=-2, norm="ortho", workers=-1, overwrite_x=True).astype(np.complex64, copy=False)
-
-
-def naive_recon(coil_kspace: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Zero-filled sum of squares ``float32 (T, Ny, Nx)`` of ``(C, T, Ny, Nx)`` k-space under ``mask``."""
-    return sos(ifft2c(coil_kspace * mask[None, :, :, None]))
 
 
 class PhantomCines:
@@ -135,13 +131,12 @@ class PhantomCines:
         c = maps.shape[1]
         maps = torch.take_along_dim(maps, cols[:, None, None, :].expand(b, c, ny, w), dim=-1)
         coil = maps[:, :, None] * x[:, None]  # (B, C, T, Ny, w)
-        coil = torch.fft.ifftshift(coil, dim=-2)
-        hyb = torch.fft.fftshift(torch.fft.fft(coil, dim=-2, norm="ortho"), dim=-2)
+        hyb = fftc(coil, axis=-2)
         m = torch.as_tensor(masks, device=dev)[:, None, :, :, None].to(hyb.real.dtype)  # (B, 1, T, Ny, 1)
         gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**62)))
         noise = torch.randn(hyb.shape, generator=gen, device=dev, dtype=torch.complex64)  # E|n|² = 1
         hyb = (hyb + noise * self._sig_t[idx].view(b, 1, 1, 1, 1)) * m
-        img = torch.fft.fftshift(torch.fft.ifft(torch.fft.ifftshift(hyb, dim=-2), dim=-2, norm="ortho"), dim=-2)
+        img = ifftc(hyb, axis=-2)
         naive = img.abs().square().sum(dim=1).sqrt()
         return naive.float(), x.abs().float()
 
@@ -181,7 +176,7 @@ class StudyCines:
         _, t, ny, _ = k.shape
         seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
         mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
-        return naive_recon(k, mask), self.refs[index]
+        return naive_image(k, mask), self.refs[index]
 
 
 def split_files(paths: list[Path], fractions=(0.8, 0.1, 0.1), seed: int = 0) -> dict[str, list[str]]:

@@ -129,8 +129,8 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
     import torch.distributed as dist
 
     from ..core.device import choose_device
+    from ..io.model_store import load_state, save_model
     from ..nets.unet import CineUNet, UNetConfig, normalise
-    from .checkpoint import load_state, save_model
     from .data import PhantomCines, SimConfig, StudyCines, find_studies, split_files, write_split
     from .losses import get_loss
 

@@ -260,7 +260,7 @@ def build(root: Path) -> list[tuple[str, Path, str]]:
 
     with open(ck / "evil.pt", "wb") as fh:
         pickle.dump({"w": Evil()}, fh)
-    from mrstudio.train.checkpoint import sha256_file
+    from mrstudio.io.model_store import sha256_file
 
     (ck / "evil.json").write_text(json.dumps({"sha256": sha256_file(ck / "evil.pt"), "unet": {}}))
     add("checkpoint that is a pickle with code", ck / "evil.pt", "weights-only")
