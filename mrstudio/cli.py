@@ -275,18 +275,10 @@ def cmd_recon(args: argparse.Namespace) -> int:
         if "model_choice" in result.model:
             out["model_choice"] = result.model["model_choice"]
     if args.out:
-        from .io.native import provenance, write_result
+        from .workspace.export import recon_provenance, write_recon
 
-        prov = provenance(args.method, {**result.params, "mask": args.mask, "accel": args.accel,
-                                        "accel_effective": out["accel_effective"], "acs": args.acs, "seed": args.seed},
-                          study=study.source, device=result.device, **result.model)
-        if fmt == "dicom":
-            from .io.dicom_export import write_cine_dicom
-
-            write_cine_dicom(result.image, args.out, study=study, provenance=prov, force=args.force,
-                             anonymize=args.anonymize)
-        else:
-            write_result(args.out, result.image, mask, prov, force=args.force, study=study)
+        prov = recon_provenance(result, study, args.mask, args.accel, args.acs, args.seed)
+        write_recon(result, study, args.out, fmt, prov, force=args.force, anonymize=args.anonymize)
         out["out"] = args.out
     if args.movie:
         _write_recon_movie(args, result)
@@ -361,10 +353,9 @@ def cmd_interp(args: argparse.Namespace) -> int:
             if res.model:
                 out["model"] = res.model
             if args.out:
-                from .io.dicom_export import volume_description, write_volume_dicom
+                from .workspace.export import write_interpolation
 
-                desc = volume_description(args.method, args.factor, res.model)
-                write_volume_dicom(res.study, args.out, description=desc, force=args.force, anonymize=args.anonymize)
+                write_interpolation(res, args.out, force=args.force, anonymize=args.anonymize)
                 out["out"] = args.out
     finally:
         bar.close()

@@ -4,8 +4,10 @@ Layout: the linked :class:`~mrstudio.gui.views.grid.ComparisonGrid` in the centr
 the frame / playback / display-mode / window controls under it; *Methods* (which
 reconstructions to run, CNN model and its card, data consistency) on the left; the
 *Mask* editor on the right; *Metrics*, *x–t profiles* and *Jobs* as tabs at the bottom.
-Every computation goes through the one :class:`~mrstudio.gui.jobs.JobBridge`; the
-numerics live in :class:`~mrstudio.recon.session.Session` (Qt-free).
+Every computation goes through the one :class:`~mrstudio.gui.jobs.JobBridge`; the state
+and the numerics live in the Qt-free workspaces (:class:`~mrstudio.workspace.cine.CineWorkspace`,
+:class:`~mrstudio.workspace.volume.VolumeWorkspace`), whose events the window observes;
+outcomes of background jobs are applied to them on the GUI thread.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from ..core.errors import StudyError
 from ..core.masks import MaskSpec
 from ..core.study import CineStudy, VolumeStudy
 from ..recon.cs import CSConfig
-from ..recon.session import MethodSpec, Session, default_specs
+from ..workspace.cine import CineWorkspace, MethodSpec, default_specs
+from ..workspace.volume import VolumeWorkspace
 from .jobs import Job, JobBridge
 from .mask_editor import MaskEditor
 from .panels import JobsPanel, MetricsPanel, ProfilePanel
@@ -196,7 +199,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resize(1600, 1000)
         self.bridge = JobBridge(self)
         self.bridge.failed.connect(self._job_failed)
-        self.session: Session | None = None
+        self.session: CineWorkspace | None = None  # the cine comparison (Qt-free model)
+        self.volume: VolumeWorkspace | None = None  # or the volume being interpolated
         self.study: CineStudy | VolumeStudy | None = None
         self.last_message: str | None = None
         self._pending: list[MethodSpec] = []
@@ -404,12 +408,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"MR Studio — {study.name}")
         if isinstance(study, VolumeStudy):
             self.session = None
+            self.volume = VolumeWorkspace(study, device=self.device)
             self.methods_dock.setEnabled(False)
             self.mask_dock.setEnabled(False)
             self.methods_dock.hide()
             self.mask_dock.hide()
             self.ct_dock.show()
-            self.ct_result = None
             title = "CT volume (HU)" if study.is_ct else f"{study.modality} volume"
             self._show_stacks({title: study.volume.astype(np.float32)}, title)
             self._set_window(*_volume_levels(study))
@@ -441,11 +445,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.mask_editor = MaskEditor(frames, ny, spec)
         self.mask_editor.apply_requested.connect(self.apply_mask)
         self.mask_dock.setWidget(self.mask_editor)
+        self.volume = None
         if study.fully_sampled:
-            self.session = Session(study, mask_spec=spec, mask=self.mask_editor.mask.copy(), device=self.device)
+            self.session = CineWorkspace(study, device=self.device, mask_spec=spec, mask=self.mask_editor.mask.copy())
         else:
-            self.session = Session(study, device=self.device)
+            self.session = CineWorkspace(study, device=self.device)
             self.mask_editor.set_mask(self.session.mask)
+        self.session.events.results_changed.connect(self._refresh_views)
+        self.session.events.reference_changed.connect(self._refresh_views)
         self.frame_slider.setRange(0, frames - 1)
         self.frame_slider.setValue(0)
         self.statusBar().showMessage(f"{study.name}: {study.coils} coils, {frames} frames, "
@@ -461,44 +468,35 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.session is None:
             return
         self.bridge.cancel_all()
-        self.session.set_mask(self.mask_editor.mask.copy(), self.mask_editor.spec())
+        self.session.set_mask(self.mask_editor.mask.copy(), self.mask_editor.spec())  # views follow its events
         self.settings.setValue("accel", self.mask_editor.spec().accel)
-        self._refresh_views()
         self.run_selected()
 
     def run_selected(self) -> None:
         """Run the methods ticked in the Methods dock (the reference first if it is not known yet)."""
         if self.session is None:
             return
-        specs = self.methods.specs()
+        specs = self.session.plan(self.methods.specs())  # cached results show at once; the rest run
         if self.session.reference is None:
             self._pending = specs
-            session = self.session
-            self.bridge.submit("reference", lambda progress=None, cancel=None: session.ensure_reference(progress, cancel),
-                               on_done=lambda _r: self._reference_ready(session))
+            ws = self.session
+            self.bridge.submit("reference", ws.compute_reference, on_done=lambda ref: self._reference_ready(ws, ref))
             return
         for spec in specs:
             self._submit(spec)
 
-    def _reference_ready(self, session: Session) -> None:
-        if session is not self.session:
+    def _reference_ready(self, ws: CineWorkspace, reference) -> None:
+        if ws is not self.session:
             return
-        self._refresh_views()
+        ws.apply_reference(reference)
         specs, self._pending = self._pending, []
         for spec in specs:
             self._submit(spec)
 
     def _submit(self, spec: MethodSpec) -> Job:
-        session = self.session
-        if spec.title not in session.order:
-            session.order.append(spec.title)
-        return self.bridge.submit(spec.title, session.run, spec, on_done=lambda res: self._result_ready(session, spec, res))
-
-    def _result_ready(self, session: Session, spec: MethodSpec, result) -> None:
-        if session is not self.session:
-            return
-        session.store(spec, result)
-        self._refresh_views()
+        ws = self.session
+        return self.bridge.submit(spec.title, ws.compute, spec,
+                                  on_done=lambda res: ws.apply_result(spec, res) if ws is self.session else None)
 
     def _job_failed(self, job: Job) -> None:
         self.notify(f"{job.title} failed", job.error or "unknown error")
@@ -524,10 +522,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.session is None:
             return
         stacks, ref = self.session.magnitudes()
-        if not stacks:  # before the reference: show the naive sum of squares of the acquired data
-            from ..recon.zerofilled import naive_image
-
-            stacks = {"Acquired (zero-filled)": naive_image(self.session.study.kspace, self.session.mask)}
         titles = {}
         for name in stacks:
             res = self.session.results.get(name)
@@ -568,28 +562,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- CT interpolation --------------------------------------------------------
     def run_ct(self, method: str, model: str | None, factor: int, holdout: bool) -> Job | None:
-        """Interpolate the CT study (or hold out slices and score) in the background."""
-        study = self.study
-        if not isinstance(study, VolumeStudy):
+        """Interpolate the volume (or hold out slices and score) in the background."""
+        ws = self.volume
+        if ws is None:
             return None
-        params = {"model": model} if model else {}
-
-        def work(progress=None, cancel=None):
-            from ..interp.pipeline import holdout as run_holdout
-            from ..interp.pipeline import interpolate
-
-            if holdout:
-                return run_holdout(study, method, gap=factor, device=self.device, progress=progress, cancel=cancel,
-                                   **params)
-            return interpolate(study, method, factor, device=self.device, progress=progress, cancel=cancel, **params)
-
+        work = ws.compute_holdout if holdout else ws.compute_interpolation
         label = model or method
-        return self.bridge.submit(f"{label} ×{factor}" + (" hold-out" if holdout else ""), work,
-                                  on_done=lambda r: self._ct_done(r, label, factor, holdout))
+        return self.bridge.submit(ws.label(method, model, factor, holdout), work, method, model, factor,
+                                  on_done=lambda r: self._ct_done(ws, r, label, factor, holdout))
 
-    def _ct_done(self, r, label: str, factor: int, holdout: bool) -> None:
-        study = self.study
+    def _ct_done(self, ws: VolumeWorkspace, r, label: str, factor: int, holdout: bool) -> None:
+        if ws is not self.volume:
+            return
+        study = ws.study
         if holdout:
+            ws.apply_holdout(r)
             truth = r["truth"].reshape(-1, *r["truth"].shape[2:])
             pred = r["pred"].reshape(-1, *r["pred"].shape[2:])
             self._show_stacks({"held-out truth": truth, label: pred}, "held-out truth")
@@ -597,7 +584,7 @@ class MainWindow(QtWidgets.QMainWindow):
             text = (f"{label}, hold-out gap {factor}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f} "
                     f"({scale} → [0, 1]), RMSE {r['rmse']:.1f} {r['rmse_units']}, {r['seconds']:.2f} s")
         else:
-            self.ct_result = r
+            ws.apply_interpolation(r)
             new = r.study.volume
             nearest = study.volume[np.minimum(np.round(np.arange(len(new)) / factor).astype(int), study.shape[0] - 1)]
             self._show_stacks({"original (nearest)": nearest, f"{label} ×{factor}": new}, None)
@@ -678,14 +665,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.export_result(name, path, force=True)
 
     def export_result(self, name: str, path: str, force: bool = False) -> Path | None:
-        from ..io.native import provenance, write_result
+        from ..workspace.export import recon_provenance, write_recon
 
-        res = self.session.results[name]
+        ws = self.session
+        res = ws.results[name]
         try:
-            return write_result(path, res.image, res.mask, provenance(
-                res.method, res.params, study=self.study.name, source=self.study.source, device=res.device,
-                seconds=res.seconds, scores={k: v for k, v in (res.scores or {}).items() if not k.endswith("_frames")},
-                reference=res.reference_kind), force=force, study=self.study)
+            return write_recon(res, ws.study, path, "npz" if str(path).endswith(".npz") else "h5",
+                               recon_provenance(res, ws.study, ws.mask_spec), force=force)
         except StudyError as exc:
             self.notify("Export result", str(exc))
             return None
@@ -742,11 +728,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _series_folder(self, folder: str, name: str, force: bool) -> Path | None:
         """``folder/NAME`` (file-system-safe) for a DICOM series, or ``None`` (with a message) if taken."""
-        import re
-
         from ..io.atomic import check_folder_target
+        from ..workspace.export import series_folder
 
-        target = Path(folder) / re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+        target = series_folder(folder, name)
         try:
             return check_folder_target(target, force)
         except StudyError as exc:
@@ -754,37 +739,30 @@ class MainWindow(QtWidgets.QMainWindow):
             return None
 
     def export_ct_dicom(self, folder: str, force: bool = False) -> Job | None:
-        """Write the last interpolated CT volume as a CT series into a new sub-folder of ``folder``."""
-        from ..io.dicom_export import volume_description, write_volume_dicom
+        """Write the latest interpolated volume as a DICOM series into a new sub-folder of ``folder``."""
+        from ..workspace.export import write_interpolation
 
-        r = getattr(self, "ct_result", None)
-        if r is None:
-            self.notify("Export DICOM", "Interpolate the CT study first; there is no new volume to export.")
+        ws = self.volume
+        if ws is None or ws.latest is None:
+            self.notify("Export DICOM", "Interpolate the volume first; there is no new volume to export.")
             return None
+        r = ws.interpolations[ws.latest]
         target = self._series_folder(folder, r.study.name, force)
         if target is None:
             return None
-        desc = volume_description(r.method, r.factor, r.model)
-        return self.bridge.submit("DICOM volume", lambda progress=None, cancel=None: write_volume_dicom(
-            r.study, target, description=desc, force=force, progress=progress, cancel=cancel))
+        return self.bridge.submit("DICOM volume", write_interpolation, r, target, force=force)
 
     def export_dicom(self, name: str, folder: str, force: bool = False) -> Job | None:
         """Write result ``name`` as a DICOM series into a new sub-folder of ``folder``."""
-        from ..io.dicom_export import write_cine_dicom
-        from ..io.native import provenance
+        from ..workspace.export import recon_provenance, write_recon
 
-        res, study = self.session.results[name], self.study
-        target = self._series_folder(folder, f"{study.name}_{name}", force)
+        ws = self.session
+        res = ws.results[name]
+        target = self._series_folder(folder, f"{ws.study.name}_{name}", force)
         if target is None:
             return None
-        from ..core.masks import accel_effective
-
-        spec = self.session.mask_spec
-        params = {**{k: v for k, v in res.params.items() if not k.startswith("_")}, "mask": spec.kind,
-                  "accel": spec.accel, "accel_effective": accel_effective(res.mask), "acs": spec.acs, "seed": spec.seed}
-        prov = provenance(res.method, params, study=study.source, device=res.device)
-        return self.bridge.submit(f"DICOM {name}", lambda progress=None, cancel=None: write_cine_dicom(
-            res.image, target, study=study, provenance=prov, force=force, progress=progress, cancel=cancel))
+        prov = recon_provenance(res, ws.study, ws.mask_spec)
+        return self.bridge.submit(f"DICOM {name}", write_recon, res, ws.study, target, "dicom", prov, force=force)
 
     # -- drag and drop, about, closing --------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt naming)
