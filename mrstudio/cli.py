@@ -42,6 +42,7 @@ def _add_select(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .core.masks import MASK_KINDS
+    from .core.splits import TEST_SEED
 
     p = _Parser(prog="mrstudio", description="MR Studio: accelerated cine MRI reconstruction and CT slice "
                 "interpolation. Without a subcommand, starts the workstation GUI.")
@@ -91,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="method parameter, repeatable (e.g. --param iters=40)")
     it = sub.add_parser("interp", help="insert slices into a volume, CT or MR (linear, cubic, hrinet)")
     it.add_argument("--study", default="ct-phantom", help="volume DICOM folder/file, or 'ct-phantom' (default)")
-    it.add_argument("--phantom-seed", type=int, default=20000, help="seed of the CT phantom (default 20000, test split)")
+    it.add_argument("--phantom-seed", type=int, default=TEST_SEED,
+                    help=f"seed of the CT phantom (default {TEST_SEED}, the test split)")
     it.add_argument("--method", required=True, help="linear, cubic or hrinet")
     it.add_argument("--model", help="hrinet model name (in models/) or checkpoint path")
     it.add_argument("--factor", type=int, default=6, help="insert factor − 1 slices between each pair (default 6)")

@@ -4,7 +4,8 @@ import pytest
 from mrstudio.core.coils import sos
 from mrstudio.core.errors import StudyError
 from mrstudio.core.fft import ifft2c
-from mrstudio.core.phantom import SPLITS, make_phantom
+from mrstudio.core.phantom import make_phantom
+from mrstudio.core.splits import CINE_PHANTOM as SPLITS
 
 
 def test_shapes_and_dtypes(small_phantom):

@@ -56,7 +56,8 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
     """Score every method at R = 15, 30, 60 on the test seeds; returns rows, markdown and figure paths."""
     from ..core.masks import MaskSpec, make_mask
     from ..core.metrics import score
-    from ..core.phantom import SPLITS, make_phantom
+    from ..core.phantom import make_phantom
+    from ..core.splits import CINE_PHANTOM as SPLITS
     from ..recon import get_method
     from ..recon.base import undersample
     from ..recon.cnn import load_cine_model

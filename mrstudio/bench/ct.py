@@ -160,7 +160,9 @@ def run_ct(quick: bool = False, device: str = "cpu", progress: Progress | None =
 
     size, n_vol, slices = (128, 1, 13) if quick else (256, 4, 37)
     big_size, big_slices = (192, 20) if quick else (512, 100)
-    seeds = list(range(20_000, 20_000 + n_vol))
+    from ..core.splits import CT_PHANTOM
+
+    seeds = list(CT_PHANTOM["test"][:n_vol])
     methods: list[tuple[str, str, dict, str]] = [("linear", "linear", {}, "cpu"), ("cubic", "cubic", {}, "cpu")]
     methods += [(f"{name} ({card.get('variant', '?')}, {card.get('loss', '?')})", "hrinet", {"model": name}, device)
                 for name, card in _ct_models()]

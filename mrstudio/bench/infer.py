@@ -46,7 +46,9 @@ def time_inference(size: int, device: str, frames: int = 20, reps: int = 10, war
     from ..recon.zerofilled import sos_naive_torch
 
     name, what = (model, model) if model else _model_for_timing(device)
-    study = make_phantom(size=size, frames=frames, seed=20_000)
+    from ..core.splits import TEST_SEED
+
+    study = make_phantom(size=size, frames=frames, seed=TEST_SEED)
     from ..core.masks import MaskSpec, make_mask
 
     mask = make_mask(MaskSpec(kind="vd-kt", accel=15, seed=0), frames, size)

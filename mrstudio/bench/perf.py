@@ -22,7 +22,8 @@ from typing import Any
 from ..core.jobs import CancelToken, Progress, sub_progress
 from ..core.masks import MaskSpec, make_mask
 from ..core.metrics import score
-from ..core.phantom import SPLITS, make_phantom
+from ..core.phantom import make_phantom
+from ..core.splits import CINE_PHANTOM as SPLITS
 from ..recon.base import undersample
 from .machine import peak_rss_mib, reset_peak_rss
 

@@ -3,7 +3,7 @@
 The seed varies the anatomy (body size, lungs, heart position and size, wall thickness,
 contraction), the cardiac phase at the first frame, the tissue contrast, the smooth
 image phase and the coil geometry, so that seeds make a training distribution.
-Seed ranges (see :data:`SPLITS`) keep training, validation and test anatomy disjoint.
+Seed ranges (:data:`mrstudio.core.splits.CINE_PHANTOM`) keep training, validation and test anatomy disjoint.
 
 Geometry is in normalised coordinates ``[-1, 1]²`` (y down = posterior, x = patient
 left on the image right); edges are anti-aliased over one pixel. The noiseless complex
@@ -20,9 +20,6 @@ import numpy as np
 
 from .fft import fft2c
 from .study import CineStudy
-
-#: Disjoint seed ranges: training, validation, test.
-SPLITS = {"train": range(0, 10_000), "val": range(10_000, 10_100), "test": range(20_000, 20_100)}
 
 
 @dataclass(frozen=True)

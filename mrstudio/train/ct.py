@@ -42,13 +42,19 @@ import numpy as np
 
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
+from ..core.splits import CT_PHANTOM
 from .run import RunOptions, total_seconds
 
 VARIANTS = {"ae": (1, False, False, False, False, False), "acai": (1, True, False, False, False, False),
             "patchgan": (3, True, True, False, False, False), "hrinet": (3, True, True, True, False, False),
             "hrinet-res": (3, True, True, True, True, False),
             "hrinet-skip": (3, True, True, True, True, True)}  # levels, D1, D2, Step II, residual, skips
-CT_SPLITS = {"train": range(0, 10_000), "val": range(10_000, 20_000), "test": range(20_000, 30_000)}
+CT_SPLITS = CT_PHANTOM  # the one definition is core/splits.py
+
+
+def _seed_span(part: str, n: int) -> list[int]:
+    """``[first, last]`` of the ``n`` seeds used from split ``part``."""
+    return [CT_SPLITS[part][0], CT_SPLITS[part][0] + n - 1]
 
 
 @dataclass
@@ -206,7 +212,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         train = phantom_volumes(CT_SPLITS["train"][: cfg.train_volumes], cfg.size, cfg.slices, cfg.thick)
         val = phantom_volumes(CT_SPLITS["val"][: cfg.val_volumes], cfg.size, cfg.slices, cfg.thick)
         data_desc = {"kind": "procedural CT phantom (synthetic; not real anatomy)",
-                     "train_seeds": [0, cfg.train_volumes - 1], "val_seeds": [10_000, 10_000 + cfg.val_volumes - 1],
+                     "train_seeds": _seed_span("train", cfg.train_volumes), "val_seeds": _seed_span("val", cfg.val_volumes),
                      "size": cfg.size, "thin_mm": 1.0, "thick_mm": cfg.thick, "slices": cfg.slices}
     else:
         vols = folder_volumes(Path(cfg.data))
@@ -370,7 +376,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
                           "scaled to [0, 1]", "init": cfg.init}
         if cfg.data == "phantom" and cfg.test_volumes:
             test = phantom_volumes(CT_SPLITS["test"][: cfg.test_volumes], cfg.size, cfg.slices, cfg.thick)
-            card["test"] = {**evaluate_ct(gen, test, device), "seeds": [20_000, 20_000 + cfg.test_volumes - 1]}
+            card["test"] = {**evaluate_ct(gen, test, device), "seeds": _seed_span("test", cfg.test_volumes)}
         card["note"] = ("trained on a synthetic phantom only: train on real CT (mrstudio train ct --data DICOM_FOLDER) "
                         "for clinical-grade weights") if cfg.data == "phantom" else ""
         if cfg.out:

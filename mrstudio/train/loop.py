@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
-from ..core.phantom import SPLITS
+from ..core.splits import CINE_PHANTOM as SPLITS
 from .run import RunOptions, total_seconds
 
 
