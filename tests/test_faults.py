@@ -117,7 +117,7 @@ def test_closing_the_window_cancels_running_jobs(qtbot, tmp_path):
     w.methods.cnn.setChecked(False)
     w.methods.cs.setChecked(True)
     w.methods.cs_iters.setValue(1000)
-    w.run_selected()
+    w.cine.run_selected()
     qtbot.waitUntil(lambda: any(j.status == "running" for j in w.bridge.jobs.values()), timeout=10_000)
     w.close()
     assert all(j.status in ("cancelled", "done") for j in w.bridge.jobs.values())

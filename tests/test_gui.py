@@ -67,7 +67,7 @@ def test_frame_zoom_and_cursor_are_linked(window, qtbot):
 def test_window_slider_sets_levels(window):
     window.window_slider.setValue((0.1, 0.4))
     assert all(p.levels == pytest.approx((0.1, 0.4)) for p in window.grid.panels.values())
-    window.mode.setCurrentText("|Error|")
+    window.playback.mode.setCurrentText("|Error|")
     assert window.grid.mode == "error" and window.grid.colorbar_widget.isVisibleTo(window)
     err = window.grid.panels["Zero-filled"].stack
     ref = window.grid.stacks[window.grid.reference_name]
@@ -96,7 +96,7 @@ def test_mask_apply_invalidates_and_reruns(window):
     ed._paint(t, ky, erase=False)
     assert int(ed.mask.sum()) == before + 1
     window.methods.cs.setChecked(False)
-    window.apply_mask()
+    window.cine.apply_mask()
     assert window.bridge.wait_all(60)
     assert np.array_equal(window.session.mask, ed.mask)
     assert set(window.session.results) == {"Zero-filled", "CNN l2-r15"}
@@ -107,7 +107,7 @@ def test_cancel_long_cs_quickly(window):
     window.methods.zero.setChecked(False)
     window.methods.cnn.setChecked(False)
     window.methods.cs_iters.setValue(1000)
-    window.run_selected()
+    window.cine.run_selected()
     job = list(window.bridge.jobs.values())[-1]
     deadline = time.perf_counter() + 10
     while job.status != "running" and time.perf_counter() < deadline:
@@ -134,7 +134,7 @@ def test_event_loop_stays_responsive_during_cs(window):
     timer.setInterval(10)
     timer.timeout.connect(tick)
     timer.start()
-    window.run_selected()
+    window.cine.run_selected()
     assert window.bridge.wait_all(60)
     timer.stop()
     assert len(gaps) > 20
@@ -144,33 +144,33 @@ def test_event_loop_stays_responsive_during_cs(window):
 def test_exports(window, tmp_path):
     from mrstudio.io import open_study
 
-    h5 = window.export_result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5"))
+    h5 = window.exports.result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5"))
     assert h5 is not None and h5.stat().st_size > 1000
     import h5py
 
     with h5py.File(h5) as f:
         assert f["image"].shape == (8, 64, 64) and "cs" in f["provenance"][()].decode()
-    assert window.export_result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5")) is None  # no silent overwrite
+    assert window.exports.result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5")) is None  # no silent overwrite
     assert "already exists" in window.last_message
-    job = window.export_movie(str(tmp_path / "cmp.gif"))
+    job = window.exports.movie(str(tmp_path / "cmp.gif"))
     assert window.bridge.wait_all(60) and job.status == "done"
     import imageio.v3 as iio
 
     gif = iio.imread(tmp_path / "cmp.gif")
     assert gif.shape[0] == 8 and gif.shape[2] > 4 * 64
-    png = window.export_png(str(tmp_path / "f.png"))
+    png = window.exports.png(str(tmp_path / "f.png"))
     assert iio.imread(png).shape[:2] == (64, 4 * 64 + 3 * 4)
     from mrstudio.core.errors import StudyError
 
     with pytest.raises(StudyError, match="f.png"):  # a picture is not a study
         open_study(tmp_path / "f.png")
-    job = window.export_dicom("CS (l1-ESPIRiT)", str(tmp_path))
+    job = window.exports.dicom("CS (l1-ESPIRiT)", str(tmp_path))
     assert window.bridge.wait_all(60) and job.status == "done"
     folders = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert len(folders) == 1 and len(list(folders[0].glob("*.dcm"))) == 8
     series = open_study(folders[0])
     assert series.frames == 8 and series.matrix == (64, 64) and series.format == "dicom"
-    assert window.export_dicom("CS (l1-ESPIRiT)", str(tmp_path)) is None and "not empty" in window.last_message
+    assert window.exports.dicom("CS (l1-ESPIRiT)", str(tmp_path)) is None and "not empty" in window.last_message
 
 
 def test_bad_file_gives_message_and_keeps_study(window, tmp_path):
@@ -195,8 +195,8 @@ def test_drop_opens_file_and_remembers_it(window, tmp_path, small_phantom, qtbot
     window.dropEvent(event)
     assert window.bridge.wait_all(30)
     assert window.study.source.endswith("dropped.h5")
-    assert window._recent()[0] == str(path)
-    assert window.recent_menu.actions()[0].text() == str(path)
+    assert window.opener.recent()[0] == str(path)
+    assert window.opener.recent_menu.actions()[0].text() == str(path)
 
 
 def test_dicom_folder_with_two_series_asks_which(window, tmp_path):
@@ -214,11 +214,11 @@ def test_dicom_folder_with_two_series_asks_which(window, tmp_path):
         seen.extend(labels)
         return next(lab for lab in labels if "· MR ·" in lab)
 
-    job = window.open_dicom_folder(str(folder), choose=choose)
+    job = window.opener.open_dicom_folder(str(folder), choose=choose)
     assert len(seen) == 2 and job is not None and window.bridge.wait_all(30)
     assert any("cine 8 × 16 × 16" in lab for lab in seen) and any("volume 3 × 8 × 8 · axial" in lab for lab in seen)
     assert window.study.format == "dicom" and window.study.frames == 8
-    assert window.open_dicom_folder(str(tmp_path / "nothing-here")) is None and "not found" in window.last_message
+    assert window.opener.open_dicom_folder(str(tmp_path / "nothing-here")) is None and "not found" in window.last_message
 
 
 def test_ct_study_is_shown_with_methods_disabled(qtbot, settings):
@@ -249,10 +249,10 @@ def test_mr_volume_is_windowed_on_its_own_values_and_interpolated(qtbot, setting
     assert list(w.grid.panels) == ["MR volume"]
     lo, hi = w.window_slider.value()
     assert lo >= 0 and 2900 < hi <= 3000  # its 0.5–99.5th percentiles, not an HU window
-    job = w.run_ct("linear", None, 2, False)
+    job = w.volumes.run("linear", None, 2, False)
     assert w.bridge.wait_all(30) and job.status == "done"
     assert w.window_slider.value() == (lo, hi) and "7 → 13 slices" in w.ct_panel.result.text()
-    w.export_ct_dicom(str(tmp_path))
+    w.exports.volume_dicom(str(tmp_path))
     assert w.bridge.wait_all(30)
     back = open_study(next(p for p in tmp_path.iterdir() if p.is_dir()))
     assert back.modality == "MR" and back.geometry.frame_of_reference == g.frame_of_reference
@@ -270,12 +270,12 @@ def test_ct_interpolation_workspace(qtbot, settings, tmp_path):
     w = MainWindow(ct, device="cpu", settings=settings, autorun=False)
     qtbot.addWidget(w)
     assert w.ct_dock.isVisibleTo(w) and list(w.reformat.items) == ["original"]
-    job = w.run_ct("linear", None, 3, False)
+    job = w.volumes.run("linear", None, 3, False)
     assert w.bridge.wait_all(30) and job.status == "done"
     assert list(w.grid.panels) == ["original (nearest)", "linear ×3"]
     assert w.frame_slider.maximum() == 12 * 3 and "13 → 37 slices" in w.ct_panel.result.text()
     assert list(w.reformat.items) == ["original", "linear ×3"]
-    job = w.export_ct_dicom(str(tmp_path))
+    job = w.exports.volume_dicom(str(tmp_path))
     assert w.bridge.wait_all(30) and job.status == "done"
     folder = next(p for p in tmp_path.iterdir() if p.is_dir())
     back = open_study(folder)
@@ -286,7 +286,7 @@ def test_ct_interpolation_workspace(qtbot, settings, tmp_path):
 
     d = pydicom.dcmread(next(folder.glob("*.dcm")))
     assert d.DerivationDescription == volume_description("linear", 3) == "MR Studio linear x3"  # as the CLI writes
-    job = w.run_ct("cubic", None, 6, True)
+    job = w.volumes.run("cubic", None, 6, True)
     assert w.bridge.wait_all(30) and job.status == "done"
     assert list(w.grid.panels) == ["held-out truth", "cubic"] and "PSNR" in w.last_message
 
@@ -322,5 +322,5 @@ def test_corrupted_settings_file_is_survived(qtbot, tmp_path):
     s = QtCore.QSettings(str(ini), QtCore.QSettings.Format.IniFormat)
     w = MainWindow(None, device="cpu", settings=s)
     qtbot.addWidget(w)
-    assert w._recent() == [] and 1 <= w.fps.value() <= 60
+    assert w.opener.recent() == [] and 1 <= w.playback.fps.value() <= 60
     w.close()

@@ -29,8 +29,8 @@ class CTPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.method = QtWidgets.QComboBox()
-        self._methods = ct_methods()
-        self.method.addItems([m[0] for m in self._methods])
+        self.methods = ct_methods()
+        self.method.addItems([m[0] for m in self.methods])
         self.factor = QtWidgets.QSpinBox()
         self.factor.setRange(2, 12)
         self.factor.setValue(3)
@@ -48,7 +48,7 @@ class CTPanel(QtWidgets.QWidget):
         form.addRow(self.result)
 
     def selected(self) -> tuple[str, str | None]:
-        _, method, model = self._methods[self.method.currentIndex()]
+        _, method, model = self.methods[self.method.currentIndex()]
         return method, model
 
     def _emit(self) -> None:

@@ -33,7 +33,7 @@ below ``tol``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -215,10 +215,6 @@ def cs(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None, 
     cfg = CSConfig.from_params(params)
     image, _ = reconstruct_cs(kspace, mask, maps, cfg, device, progress, cancel)
     return image
-
-
-def config_dict(cfg: CSConfig) -> dict[str, Any]:
-    return asdict(cfg)
 
 
 __all__ = ["CSConfig", "cs", "data_scale", "reconstruct_cs", "solve", "combine", "ifft2c"]
