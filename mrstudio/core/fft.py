@@ -18,28 +18,27 @@ def _is_torch(x: Any) -> bool:
     return type(x).__module__.startswith("torch")
 
 
-def fft2c(x: Any) -> Any:
-    """Image → k-space, centred orthonormal, over the last two axes."""
+def _centred2(x: Any, inverse: bool) -> Any:
+    """``fftshift(F(ifftshift(x)))`` over the last two axes, orthonormal; F the (inverse) 2-D FFT."""
     if _is_torch(x):
         import torch
 
-        x = torch.fft.ifftshift(x, dim=_AXES)
-        return torch.fft.fftshift(torch.fft.fft2(x, dim=_AXES, norm="ortho"), dim=_AXES)
+        f = torch.fft.ifft2 if inverse else torch.fft.fft2
+        return torch.fft.fftshift(f(torch.fft.ifftshift(x, dim=_AXES), dim=_AXES, norm="ortho"), dim=_AXES)
     x = np.asarray(x)
-    out = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(x, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES)
+    f = np.fft.ifft2 if inverse else np.fft.fft2
+    out = np.fft.fftshift(f(np.fft.ifftshift(x, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES)
     return out.astype(np.complex64, copy=False) if x.dtype in (np.complex64, np.float32) else out
+
+
+def fft2c(x: Any) -> Any:
+    """Image → k-space, centred orthonormal, over the last two axes."""
+    return _centred2(x, inverse=False)
 
 
 def ifft2c(k: Any) -> Any:
     """k-space → image, centred orthonormal, over the last two axes."""
-    if _is_torch(k):
-        import torch
-
-        k = torch.fft.ifftshift(k, dim=_AXES)
-        return torch.fft.fftshift(torch.fft.ifft2(k, dim=_AXES, norm="ortho"), dim=_AXES)
-    k = np.asarray(k)
-    out = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(k, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES)
-    return out.astype(np.complex64, copy=False) if k.dtype in (np.complex64, np.float32) else out
+    return _centred2(k, inverse=True)
 
 
 def fftc(x: Any, axis: int = -2) -> Any:
