@@ -71,7 +71,8 @@ def _hdf5_kind(path: Path) -> str:
 
 def open_study(path: str | Path, slice: int | None = None, series: int | str | None = None,  # noqa: A002
                **options) -> CineStudy | VolumeStudy:
-    """Open a study by content: ``"phantom"`` (the built-in cine phantom), ``"ct-phantom"``, or a file/folder.
+    """Open a study by content: ``"phantom"`` (the built-in cine phantom), ``"ct-phantom"``,
+    ``"anatomy:SPLIT:K"`` (a real-anatomy cine, :mod:`.anatomy`), or a file/folder.
 
     Formats: MR Studio ``.h5``/``.npz``, OCMR (ISMRMRD ``.h5``), CMRxRecon (``.mat`` v7.3),
     fastMRI ``.h5``, DICOM (folder, file or DICOMDIR). ``slice`` chooses a slice of
@@ -88,6 +89,13 @@ def open_study(path: str | Path, slice: int | None = None, series: int | str | N
 
         seed = int(options.get("seed", TEST_SEED))
         return thick(make_ct_phantom(size=int(options.get("size", 256)), slices=42 * 3, seed=seed), 3)
+    if str(path).startswith("anatomy:"):  # a real-anatomy cine: anatomy:SPLIT:K (mricron-data, io/anatomy.py)
+        from .anatomy import anatomy_cine
+
+        parts = str(path).split(":")
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise StudyError(path, "a real-anatomy cine is named anatomy:SPLIT:K (e.g. anatomy:test:0)")
+        return anatomy_cine(parts[1], int(parts[2]))
     p = Path(path)
     kind = sniff(p)
     if kind == "dicom":
