@@ -28,6 +28,7 @@ lint: setup-test
 bench: setup
 	$(VENV)/bin/mrstudio bench perf --out docs/bench-perf.md --force
 	$(VENV)/bin/mrstudio bench infer --out docs/bench-infer-cpu.md --device cpu --force
+	$(VENV)/bin/mrstudio bench cine --data anatomy --out docs/bench-cine-anatomy.md --device cpu --force
 	$(VENV)/bin/mrstudio bench cine --out docs/bench-cine.md --device cpu --force
 	$(VENV)/bin/mrstudio bench ct --out docs/bench-ct.md --device cpu --force
 	bash scripts/collect_benchmarks.sh

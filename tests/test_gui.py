@@ -27,6 +27,7 @@ def window(qtbot, small_phantom, settings):
     make_app()
     w = MainWindow(None, device="cpu", settings=settings)
     w.methods.cs_iters.setValue(20)
+    w.methods.unrolled.setChecked(False)  # these tests follow the paper's three; the unrolled one has its own
     w.set_study(small_phantom)
     qtbot.addWidget(w)
     w.show()
@@ -324,3 +325,46 @@ def test_corrupted_settings_file_is_survived(qtbot, tmp_path):
     qtbot.addWidget(w)
     assert w.opener.recent() == [] and 1 <= w.playback.fps.value() <= 60
     w.close()
+
+
+def test_the_unrolled_network_joins_the_default_comparison(qtbot, small_phantom, settings):
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+    from mrstudio.recon.unrolled import default_unrolled
+
+    if default_unrolled() is None:
+        pytest.skip("no unrolled model installed")
+    make_app()
+    w = MainWindow(None, device="cpu", settings=settings, autorun=False)
+    qtbot.addWidget(w)
+    assert w.methods.unrolled.isChecked() and w.methods.unrolled.isEnabled()
+    w.methods.cs.setChecked(False)
+    w.methods.cnn.setChecked(False)
+    w.set_study(small_phantom)
+    w.cine.run_selected()
+    assert w.bridge.wait_all(120)
+    res = w.session.results["Unrolled (any mask)"]
+    assert res.method == "unrolled" and res.model["model"] == default_unrolled() and res.scores["psnr"] > 10
+
+
+def test_xt_profiles_fit_their_extent_and_mark_the_frame(window):
+    prof = window.profiles
+    assert set(prof.plots) == set(window.grid.stacks)
+    positions, frames = next(iter(prof.profiles.values())).shape
+    (x0, x1), (y0, y1) = next(iter(prof.plots.values())).viewRange()
+    assert x0 <= 0.5 and x1 >= frames - 0.5 and x1 <= frames * 1.2 and y1 >= 0.9 * positions  # no "×0.001" axis
+    window.frame_slider.setValue(3)
+    assert all(m.value() == 3.5 for m in prof.markers.values())
+
+
+def test_arrow_keys_step_frames_and_volumes_say_slice(window, qtbot):
+    window.activateWindow()
+    window.frame_slider.setValue(2)
+    qtbot.keyClick(window.grid, QtCore.Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.frame_slider.value() == 3, timeout=2000)
+    qtbot.keyClick(window.grid, QtCore.Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: window.frame_slider.value() == 2, timeout=2000)
+    assert window.playback.axis_label.text() == "Frame"
+    window.autorun = False
+    window.set_study(VolumeStudy(volume=np.zeros((5, 16, 16), np.float32), spacing=(2.0, 1.0, 1.0)))
+    assert window.playback.axis_label.text() == "Slice"

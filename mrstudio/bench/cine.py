@@ -27,11 +27,12 @@ import numpy as np
 from ..core.jobs import CancelToken, Progress, check, report
 
 LOSSES = ("l2", "l1-fourier", "ssim")
+PAINTED = 12.0  # the painted-like irregular mask of the real-anatomy bench (its R)
 
 
 @dataclass
 class CineRow:
-    accel: float
+    accel: float  # requested R (for painted masks, the R the strokes were drawn to)
     method: str
     psnr_mean: float
     psnr_sd: float
@@ -43,28 +44,50 @@ class CineRow:
 
 
 def _methods(accel: float, device: str, cs_iters: int) -> list[tuple[str, str, dict[str, Any], str]]:
-    """(label, registry name, params, device) for one R."""
-    r = f"{accel:g}"
+    """(label, registry name, params, device) for one R: the U-Nets trained for the nearest R (by card)."""
+    from ..io.model_store import nearest_model
+    from ..recon.unrolled import default_unrolled
+
     out = [("naive (zero-filled)", "zero-filled", {}, "cpu"), ("CS (l1-ESPIRiT)", "cs", {"iters": cs_iters}, "cpu")]
-    out += [(f"CNN-{loss}", "cnn", {"model": f"cine-unet-{loss}-r{r}"}, device) for loss in LOSSES]
-    out.append(("CNN-l2 + DC", "cnn", {"model": f"cine-unet-l2-r{r}", "dc": True}, device))
+    cards = {loss: nearest_model(accel, loss) for loss in LOSSES}
+    out += [(f"CNN-{loss}", "cnn", {"model": c.name}, device) for loss, c in cards.items() if c is not None]
+    if cards["l2"] is not None:
+        out.append(("CNN-l2 + DC", "cnn", {"model": cards["l2"].name, "dc": True}, device))
+    unrolled = default_unrolled()
+    if unrolled:
+        out.append(("unrolled (any mask)", "unrolled", {"model": unrolled}, device))
     return out
 
 
-def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None = None,
-             cancel: CancelToken | None = None, figure_dir: str | Path | None = None) -> dict[str, Any]:
-    """Score every method at R = 15, 30, 60 on the test seeds; returns rows, markdown and figure paths."""
-    from ..core.masks import MaskSpec, make_mask
-    from ..core.metrics import score
+def _cases(data: str, quick: bool):
+    """``(accels, [(seed, study)], size, label)`` of the test cines of ``data``."""
+    if data == "anatomy":
+        from ..io.anatomy import anatomy_cine
+
+        n = 4 if quick else 24
+        accels = (8.0, 15.0, 30.0, PAINTED) if quick else (8.0, 15.0, 30.0, 60.0, PAINTED)
+        return accels, [(k, anatomy_cine("test", k)) for k in range(n)], 128, "real-anatomy test cines (INIA19)"
     from ..core.phantom import make_phantom
-    from ..core.splits import CINE_PHANTOM as SPLITS
+    from ..core.splits import CINE_PHANTOM
+
+    size = 64 if quick else 128
+    seeds = list(CINE_PHANTOM["test"][: 2 if quick else 10])
+    accels = (15.0,) if quick else (15.0, 30.0, 60.0)
+    return accels, [(s, make_phantom(size=size, frames=20, coils=8, seed=s)) for s in seeds], size, "phantom test seeds"
+
+
+def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None = None,
+             cancel: CancelToken | None = None, figure_dir: str | Path | None = None,
+             data: str = "phantom") -> dict[str, Any]:
+    """Score every method on the test cines of ``data`` (``phantom``: R 15/30/60; ``anatomy``: R 8/15/30/60)."""
+    from ..core.masks import MaskSpec, make_mask, painted_mask
+    from ..core.metrics import score
     from ..recon import get_method
     from ..recon.base import undersample
-    from ..recon.cnn import load_cine_model
 
-    accels = (15.0,) if quick else (15.0, 30.0, 60.0)
-    seeds = list(SPLITS["test"][: 2 if quick else 10])
-    size, cs_iters = (64, 20) if quick else (128, 100)
+    accels, cases, size, what = _cases(data, quick)
+    seeds = [s for s, _ in cases]
+    cs_iters = 20 if quick and data == "phantom" else 100
     rows: list[CineRow] = []
     figures: list[str] = []
     total = len(accels) * len(seeds)
@@ -72,13 +95,16 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
     for accel in accels:
         methods = _methods(accel, device, cs_iters)
         for _, name, params, dev in methods:  # load (and warm) each model before timing
-            if name == "cnn":
-                load_cine_model(params["model"], dev)
+            info = get_method(name)
+            if info.prepare is not None:
+                info.prepare(dict(params), dev, accel)
         scores: dict[str, list[tuple[float, float, float]]] = {m[0]: [] for m in methods}
         shown: dict[str, np.ndarray] = {}
-        for si, seed in enumerate(seeds):
-            study = make_phantom(size=size, frames=20, coils=8, seed=seed)
-            mask = make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=seed), study.frames, study.matrix[0])
+        for si, (seed, study) in enumerate(cases):
+            if accel == PAINTED:  # an irregular mask like one drawn in the editor, R ≈ 12
+                mask = painted_mask(np.random.default_rng(seed), study.frames, study.matrix[0], PAINTED)
+            else:
+                mask = make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=seed), study.frames, study.matrix[0])
             k = undersample(study.kspace, mask)
             ref = np.abs(study.reference)
             if si == 0 and done == 0:  # warm-up: first calls pay for imports and thread pools
@@ -97,8 +123,9 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
             if si == 0:
                 shown = {"ground truth": ref.astype(np.float32), **shown}
                 if figure_dir is not None:
-                    figures.append(str(write_figure(shown, Path(figure_dir) / f"bench-cine-r{accel:g}.png",
-                                                    f"R = {accel:g}, test seed {seed}")))
+                    stem = f"bench-{data}-cine-r{accel:g}" if data != "phantom" else f"bench-cine-r{accel:g}"
+                    figures.append(str(write_figure(shown, Path(figure_dir) / f"{stem}.png",
+                                                    f"R = {accel:g}, {what} {seed}")))
             done += 1
             report(progress, done / total, f"R {accel:g} seed {seed}")
         for label, _, _, dev in methods:
@@ -106,16 +133,18 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
             rows.append(CineRow(accel, label, float(a[:, 0].mean()), float(a[:, 0].std(ddof=1) if len(a) > 1 else 0),
                                 float(a[:, 1].mean()), float(a[:, 1].std(ddof=1) if len(a) > 1 else 0),
                                 float(a[:, 2].mean()), len(a), dev))
-    return {"rows": [asdict(r) for r in rows], "seeds": seeds, "size": size, "cs_iters": cs_iters,
-            "figures": figures, "markdown": cine_markdown(rows, seeds, size, figures)}
+    return {"rows": [asdict(r) for r in rows], "seeds": seeds, "size": size, "cs_iters": cs_iters, "data": data,
+            "figures": figures, "markdown": cine_markdown(rows, seeds, size, figures, what)}
 
 
-def cine_markdown(rows: list[CineRow], seeds: list[int], size: int, figures: list[str]) -> str:
-    out = [f"Held-out phantom test seeds {seeds[0]}–{seeds[-1]} ({len(seeds)} cines, {size}², 20 frames, 8 coils, "
+def cine_markdown(rows: list[CineRow], seeds: list[int], size: int, figures: list[str],
+                  what: str = "phantom test seeds") -> str:
+    out = [f"Held-out {what} {seeds[0]}–{seeds[-1]} ({len(seeds)} cines, {size}², 20 frames, 8 coils, "
            "variable-density ky–t masks with 2 ACS lines); mean ± sd over cines; time = wall time per cine.", ""]
     for accel in sorted({r.accel for r in rows}):
         sub = [r for r in rows if r.accel == accel]
-        out += [f"### R = {accel:g}", "", "| method | PSNR (dB) | SSIM | time / cine (s) | device |", "|---|---|---|---|---|"]
+        title = f"R ≈ {accel:g}, painted strokes" if accel == PAINTED else f"R = {accel:g}"
+        out += [f"### {title}", "", "| method | PSNR (dB) | SSIM | time / cine (s) | device |", "|---|---|---|---|---|"]
         out += [f"| {r.method} | {r.psnr_mean:.2f} ± {r.psnr_sd:.2f} | {r.ssim_mean:.3f} ± {r.ssim_sd:.3f} | "
                 f"{r.seconds:.3f} | {r.device} |" for r in sub]
         by = {r.method: r for r in sub}

@@ -230,6 +230,16 @@ def cmd_interp(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    if args.task == "unrolled":
+        from ..train.unrolled import UnrolledTrainConfig, train_unrolled
+
+        name = Path(args.out).stem if args.out else "cine-unrolled"
+        cfg = UnrolledTrainConfig(steps=args.steps, batch=args.batch, lr=args.lr or 1e-3, seed=args.seed,
+                                  pool=args.train_cines,
+                                  run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
+                                  resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
+                                  **({"crop": args.crop} if args.crop else {}))
+        return _train(name, train_unrolled, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
     if args.task == "ct":
         from ..train.ct import CTTrainConfig, train_ct
 
@@ -293,6 +303,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         kwargs = {"quick": args.quick, "progress": progress}
         if args.suite != "perf":
             kwargs["device"] = device
+        if args.suite == "cine":
+            kwargs["data"] = args.data
         if args.suite in ("cine", "ct") and args.out:
             from pathlib import Path
 
@@ -300,7 +312,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = runner(**kwargs)
     finally:
         bar.close()
-    text = markdown_header(f"bench {args.suite}" + (" (quick)" if args.quick else ""), device) + "\n" + result["markdown"]
+    title = f"bench {args.suite}" + (f" on {args.data}" if args.suite == "cine" and args.data != "phantom" else "")
+    text = markdown_header(title + (" (quick)" if args.quick else ""), device) + "\n" + result["markdown"]
     if args.out:
         from ..io.atomic import atomic_path
 

@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_select(it)
 
     tr = sub.add_parser("train", help="train a model (runs under torchrun for several GPUs/processes)")
-    tr.add_argument("task", choices=("cine", "ct"), help="cine CNN or CT interpolation network")
+    tr.add_argument("task", choices=("cine", "ct", "unrolled"),
+                    help="cine U-Net, CT interpolation network, or the any-mask unrolled network (real anatomy)")
     tr.add_argument("--loss", help="cine: l2 (default), l1-fourier or ssim; ct: mse (default) or perceptual")
     tr.add_argument("--variant", choices=("ae", "acai", "patchgan", "hrinet", "hrinet-res", "hrinet-skip"),
                     help="ct: which Table-2 configuration (default hrinet)")
@@ -139,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--out", help="write the Markdown report to FILE.md")
     bn.add_argument("--force", action="store_true", help="overwrite --out")
     bn.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    bn.add_argument("--data", choices=("phantom", "anatomy"), default="phantom",
+                    help="cine: the phantom's test seeds or the real-anatomy test cines (default phantom)")
     return p
 
 

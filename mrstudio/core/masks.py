@@ -225,3 +225,24 @@ def peak_sidelobe_ratio(mask: np.ndarray) -> float:
     main = float(psf[t, k])
     psf[t, k] = 0.0
     return float(psf.max() / main) if main > 0 else float("nan")
+
+
+def painted_mask(rng: np.random.Generator, frames: int, ny: int, accel: float) -> np.ndarray:
+    """An irregular mask like one drawn in the editor: strokes of 1–4 neighbouring lines, denser near the centre.
+
+    As a user paints one, it holds the centre line in every frame and each of the central 8 lines in
+    some frame (the time-averaged calibration region ESPIRiT needs).
+    """
+    mask = np.zeros((frames, ny), bool)
+    mask[:, ny // 2] = True
+    for y in range(ny // 2 - 4, ny // 2 + 4):
+        mask[rng.integers(frames), y] = True
+    target = max(1, int(round(frames * ny / accel)))
+    while mask.sum() < target:
+        t0 = rng.integers(frames)
+        length = rng.integers(1, frames + 1)
+        y = int(np.clip(rng.normal(ny / 2, ny / 5), 0, ny - 1))
+        width = rng.integers(1, 5)
+        for t in range(t0, t0 + length):
+            mask[t % frames, y:y + width] = True
+    return mask

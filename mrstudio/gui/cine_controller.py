@@ -45,7 +45,8 @@ class CineController:
                                     f"source {study.source}", 10000)
         self.refresh()
         if win.autorun:
-            win.methods.select_model(default_specs(spec.accel)[-1].kwargs().get("model"))
+            cnn = next((s for s in default_specs(spec.accel) if s.method == "cnn"), None)
+            win.methods.select_model(cnn.kwargs().get("model") if cnn else None)
             self.run_selected()
 
     def apply_mask(self) -> None:

@@ -28,6 +28,7 @@ class ComparisonView(QtWidgets.QWidget):
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.playback)
         self.playback.frame_changed.connect(self.grid.set_frame)
+        self.playback.frame_changed.connect(self.profiles.set_frame)
         self.playback.mode_changed.connect(self.grid.set_mode)
         self.playback.window_changed.connect(self._window_changed)
         self.playback.auto_window.connect(self.auto_window)

@@ -75,6 +75,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_slider, self.window_slider = self.playback.frame_slider, self.playback.window_slider
         self.view.roi_moved.connect(lambda: self.cine.update_metrics())
         self.show_stacks = self.view.show_stacks
+        for key, delta in ((QtCore.Qt.Key.Key_Right, 1), (QtCore.Qt.Key.Key_Left, -1)):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+            shortcut.activated.connect(lambda d=delta: self.playback.step(d))
+        QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Space), self).activated.connect(self.playback.play.toggle)
 
     def _build_docks(self) -> None:
         from .ct_panel import CTPanel, ReformatView
@@ -169,6 +173,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.setEnabled(cine)
             dock.setVisible(cine)
         self.ct_dock.setVisible(not cine)
+        self.playback.set_axis("Frame" if cine else "Slice")
         if cine:
             self.volumes.ws = None
             self.cine.show(study)

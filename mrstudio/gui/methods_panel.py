@@ -24,6 +24,14 @@ class MethodsPanel(QtWidgets.QWidget):
         self.cs = QtWidgets.QCheckBox("CS (l1-ESPIRiT)")
         self.cnn = QtWidgets.QCheckBox("CNN")
         self.dc = QtWidgets.QCheckBox("CNN + data consistency")
+        from ..recon.unrolled import default_unrolled
+
+        self.unrolled_model = default_unrolled()
+        self.unrolled = QtWidgets.QCheckBox("Unrolled (any mask)")
+        self.unrolled.setToolTip("one network for every mask and R: cascades of SENSE data consistency and a 2D+t CNN"
+                                 + (f" ({self.unrolled_model})" if self.unrolled_model else " — no model installed"))
+        self.unrolled.setChecked(self.unrolled_model is not None)
+        self.unrolled.setEnabled(self.unrolled_model is not None)
         for b in (self.zero, self.cs, self.cnn):
             b.setChecked(True)
         self.model = QtWidgets.QComboBox()
@@ -52,6 +60,7 @@ class MethodsPanel(QtWidgets.QWidget):
         layout.addWidget(self.cnn)
         layout.addWidget(self.model)
         layout.addWidget(self.dc)
+        layout.addWidget(self.unrolled)
         layout.addWidget(self.add_ckpt)
         layout.addWidget(QtWidgets.QLabel("Model card"))
         layout.addWidget(self.card, 1)
@@ -141,6 +150,8 @@ class MethodsPanel(QtWidgets.QWidget):
         short = Path(str(model)).stem.removeprefix("cine-unet-") if model else ""
         if self.cnn.isChecked() and model:
             out.append(MethodSpec("cnn", (("model", model),), label=f"CNN {short}"))
+        if self.unrolled.isChecked() and self.unrolled_model:
+            out.append(MethodSpec("unrolled", (("model", self.unrolled_model),), label="Unrolled (any mask)"))
         if self.dc.isChecked() and model:
             out.append(MethodSpec("cnn", (("model", model), ("dc", True)), label=f"CNN {short} + DC"))
         return out

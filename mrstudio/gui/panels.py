@@ -82,7 +82,8 @@ class MetricsPanel(QtWidgets.QWidget):
 
 
 class ProfilePanel(QtWidgets.QWidget):
-    """x–t profiles along the grid's line, one image per method (position along the line × frame)."""
+    """x–t profiles along the grid's line, one image per method (position along the line × frame),
+    fitted to their extent, with a marker at the current frame."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -92,13 +93,17 @@ class ProfilePanel(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
         self.items: dict[str, pg.ImageItem] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.markers: dict[str, pg.InfiniteLine] = {}
         self.profiles: dict[str, np.ndarray] = {}
+        self.frame = 0
+        self._extent: tuple[int, int] | None = None
 
     def update_profiles(self, stacks: dict[str, np.ndarray], p0, p1, levels: tuple[float, float]) -> None:
-        if set(stacks) != set(self.items):
+        rebuilt = set(stacks) != set(self.items)
+        if rebuilt:
             self.graphics.clear()
-            self.items = {}
-            plots = []
+            self.items, self.plots, self.markers = {}, {}, {}
             for i, name in enumerate(stacks):
                 plot = self.graphics.addPlot(row=0, col=i, title=name)
                 plot.hideAxis("left")
@@ -106,12 +111,24 @@ class ProfilePanel(QtWidgets.QWidget):
                 plot.invertY(True)
                 img = pg.ImageItem(axisOrder="row-major")
                 plot.addItem(img)
-                plots.append(plot)
-                self.items[name] = img
-            link_axes(plots)
+                marker = pg.InfiniteLine(self.frame + 0.5, angle=90, pen=pg.mkPen("y", width=1))
+                plot.addItem(marker)
+                self.plots[name], self.items[name], self.markers[name] = plot, img, marker
+            link_axes(list(self.plots.values()))
         self.profiles = {n: line_profile(s, p0, p1).T for n, s in stacks.items()}  # (position, frame)
         for name, prof in self.profiles.items():
             self.items[name].setImage(prof, levels=levels or display_levels(prof), autoLevels=False)
+        extent = next(iter(self.profiles.values())).shape if self.profiles else None
+        if extent is not None and (rebuilt or extent != self._extent):  # fit the new extent (frames × positions)
+            self._extent = extent
+            for plot in self.plots.values():
+                plot.setRange(xRange=(0, extent[1]), yRange=(0, extent[0]), padding=0)
+
+    def set_frame(self, t: int) -> None:
+        """Move the current-frame marker to frame ``t``."""
+        self.frame = int(t)
+        for marker in self.markers.values():
+            marker.setValue(self.frame + 0.5)
 
 
 class JobsPanel(QtWidgets.QTableWidget):

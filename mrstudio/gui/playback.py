@@ -18,8 +18,12 @@ class PlaybackBar(QtWidgets.QWidget):
 
     def __init__(self, fps: int = 20, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.play = QtWidgets.QPushButton("▶ Play")
+        style = self.style()
+        self._icons = (style.standardIcon(QtWidgets.QStyle.StandardPixmap.SP_MediaPlay),
+                       style.standardIcon(QtWidgets.QStyle.StandardPixmap.SP_MediaPause))
+        self.play = QtWidgets.QPushButton(self._icons[0], "Play")
         self.play.setCheckable(True)
+        self.play.setToolTip("play / pause the frames (Space); ← → step one frame or slice")
         self.play.toggled.connect(self._toggle_play)
         self.frame_slider = QLabeledSlider(QtCore.Qt.Orientation.Horizontal)
         self.frame_slider.valueChanged.connect(self.frame_changed)
@@ -40,7 +44,8 @@ class PlaybackBar(QtWidgets.QWidget):
         auto.clicked.connect(self.auto_window)
         bar = QtWidgets.QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
-        for w, stretch in ((self.play, 0), (QtWidgets.QLabel("Frame"), 0), (self.frame_slider, 3), (self.fps, 0),
+        self.axis_label = QtWidgets.QLabel("Frame")
+        for w, stretch in ((self.play, 0), (self.axis_label, 0), (self.frame_slider, 3), (self.fps, 0),
                            (self.mode, 0), (QtWidgets.QLabel("Window"), 0), (self.window_slider, 2), (auto, 0)):
             bar.addWidget(w, stretch)
         self.timer = QtCore.QTimer(self)
@@ -48,8 +53,18 @@ class PlaybackBar(QtWidgets.QWidget):
         self.timer.timeout.connect(self._advance)
 
     def _toggle_play(self, on: bool) -> None:
-        self.play.setText("⏸ Pause" if on else "▶ Play")
+        self.play.setIcon(self._icons[1 if on else 0])
+        self.play.setText("Pause" if on else "Play")
         (self.timer.start if on else self.timer.stop)()
+
+    def step(self, delta: int) -> None:
+        """One frame (or slice) forward or back, wrapping around."""
+        n = self.frame_slider.maximum() + 1
+        self.frame_slider.setValue((self.frame_slider.value() + delta) % n)
+
+    def set_axis(self, name: str) -> None:
+        """``"Frame"`` for a cine, ``"Slice"`` for a volume."""
+        self.axis_label.setText(name)
 
     def _advance(self) -> None:
         self.frame_slider.setValue((self.frame_slider.value() + 1) % (self.frame_slider.maximum() + 1))

@@ -76,10 +76,12 @@ def load_volume(source: str) -> tuple[np.ndarray, tuple[float, float, float]]:
 
 
 def _section(vol: np.ndarray, axis: int, index: int) -> np.ndarray:
-    return np.take(vol, index, axis=axis).T[::-1]  # rows run from the volume's far end, like a display
+    """A view (basic indexing; ``np.take`` copies through the whole volume) with rows from the far end."""
+    return vol[(slice(None),) * axis + (index,)].T[::-1]
 
 
-def slice_refs(split: str) -> list[SliceRef]:
+@lru_cache(maxsize=4)
+def slice_refs(split: str) -> tuple[SliceRef, ...]:
     """The slices of ``split``, in a fixed order (orientations interleaved)."""
     if split not in ANATOMY_SOURCES:
         raise StudyError(f"anatomy:{split}", f"no such split (choose from {', '.join(ANATOMY_SOURCES)})")
@@ -106,7 +108,7 @@ def slice_refs(split: str) -> list[SliceRef]:
     out = []
     for k in range(max(len(r) for r in per_axis)):
         out += [r[k] for r in per_axis if k < len(r)]
-    return out
+    return tuple(out)
 
 
 def fine_slice(ref: SliceRef, fine: int = 256) -> np.ndarray:

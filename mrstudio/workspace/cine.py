@@ -50,6 +50,11 @@ def default_specs(accel: float) -> list[MethodSpec]:
     card = nearest_model(accel, "l2")
     if card is not None:
         specs.append(MethodSpec("cnn", (("model", card.name),), label=f"CNN {card.name.removeprefix('cine-unet-')}"))
+    from ..recon.unrolled import default_unrolled
+
+    unrolled = default_unrolled()
+    if unrolled is not None:
+        specs.append(MethodSpec("unrolled", (("model", unrolled),), label="Unrolled (any mask)"))
     return specs
 
 
