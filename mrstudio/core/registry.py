@@ -21,6 +21,18 @@ class MethodInfo:
     prepare: Callable[[dict[str, Any], str, float | None], tuple[dict[str, Any], dict[str, Any]]] | None = None
 
 
+def loading_prepare(loader: Callable[[str, str], tuple[Any, Any, str]], default: str) -> Callable:
+    """The ``prepare`` step of a method with one model: ``model`` defaults to ``default`` and is loaded once
+    by ``loader(name, device) -> (net, card, path)``; the provenance is the card's."""
+
+    def prepare(params: dict[str, Any], device: str, accel: float | None = None) -> tuple[dict, dict]:
+        params = {"model": default, **params}
+        _, card, _ = loader(str(params["model"]), device)
+        return params, card.provenance()
+
+    return prepare
+
+
 class Registry(dict[str, MethodInfo]):
     """``name → MethodInfo``; ``what`` names the kind of method in errors ("method", "interpolation method")."""
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..core.jobs import CancelToken, Progress, check, report
+from ..core.registry import loading_prepare
 from .base import register_interp
 
 DEFAULT_CT_MODEL = "ct-hrinet-mse-256"
@@ -30,15 +31,8 @@ def load_ct_model(name_or_path: str, device: str):
     return model.eval().to(device), card, str(path)
 
 
-def prepare_hrinet(params: dict[str, Any], device: str, accel: float | None = None) -> tuple[dict, dict]:
-    """Load the model once (default :data:`DEFAULT_CT_MODEL`); its provenance."""
-    params = {"model": DEFAULT_CT_MODEL, **params}
-    _, card, _ = load_ct_model(str(params["model"]), device)
-    return params, card.provenance()
-
-
 @register_interp("hrinet", "HRINet: autoencoder with α-mixed latent code and feature maps (or an ablation)",
-                 uses_torch=True, prepare=prepare_hrinet)
+                 uses_torch=True, prepare=loading_prepare(load_ct_model, DEFAULT_CT_MODEL))
 def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str = "cpu",
            progress: Progress | None = None, cancel: CancelToken | None = None, model: str = DEFAULT_CT_MODEL,
            batch: int = 8, **params: Any) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.jobs import CancelToken, Progress, check, report
+from ..core.registry import loading_prepare
 from .base import register
 
 DEFAULT_MODEL = "cine-unrolled"
@@ -43,15 +44,8 @@ def load_unrolled_model(name_or_path: str, device: str):
     return model.eval().to(device), card, str(path)
 
 
-def prepare_unrolled(params: dict[str, Any], device: str, accel: float | None = None) -> tuple[dict, dict]:
-    """Load the model once (default :data:`DEFAULT_MODEL`); its provenance."""
-    params = {"model": DEFAULT_MODEL, **params}
-    _, card, _ = load_unrolled_model(str(params["model"]), device)
-    return params, card.provenance()
-
-
 @register("unrolled", "any-mask unrolled network: cascades of SENSE data consistency and a 2D+t CNN",
-          uses_torch=True, prepare=prepare_unrolled)
+          uses_torch=True, prepare=loading_prepare(load_unrolled_model, DEFAULT_MODEL))
 def unrolled(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None, device: str = "cpu",
              progress: Progress | None = None, cancel: CancelToken | None = None, model: str = DEFAULT_MODEL,
              **params: Any) -> np.ndarray:
