@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rc = sub.add_parser("recon", help="reconstruct an undersampled cine")
     _add_study(rc)
-    rc.add_argument("--method", required=True, help="zero-filled, cs or cnn")
+    rc.add_argument("--method", required=True, help="zero-filled, cs, cnn or unrolled")
     rc.add_argument("--model", help="CNN model name (in models/) or checkpoint path")
     rc.add_argument("--mask", default="vd-kt", help=f"{', '.join(MASK_KINDS)} or FILE.npy (default vd-kt)")
     rc.add_argument("--accel", type=float, help="acceleration R (> 1)")
