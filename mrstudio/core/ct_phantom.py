@@ -125,8 +125,7 @@ def thick(study: VolumeStudy, n: int) -> VolumeStudy:
     geometry = None
     if study.geometry is not None:
         g = study.geometry
-        geometry = g.with_positions(g.positions[:z].reshape(-1, n, 3).mean(axis=1))
-        geometry = Geometry(g.orientation, geometry.positions, g.pixel_spacing,
+        geometry = Geometry(g.orientation, g.positions[:z].reshape(-1, n, 3).mean(axis=1), g.pixel_spacing,
                             None if g.slice_thickness is None else g.slice_thickness * n, g.frame_of_reference)
     return VolumeStudy(volume=vol, spacing=(study.spacing[0] * n, *study.spacing[1:]), geometry=geometry,
                        modality=study.modality, name=f"{study.name} ({n}× thick)", source=study.source,

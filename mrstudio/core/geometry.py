@@ -154,10 +154,6 @@ class Geometry:
             out[g * (k + 1) + 1:(g + 1) * (k + 1)] = p[g] + a[g][:, None] * (p[g + 1] - p[g])
         return replace(self, positions=out)
 
-    def with_positions(self, positions: np.ndarray) -> Geometry:
-        """The same geometry with other slice positions ``(N, 3)`` mm."""
-        return replace(self, positions=np.asarray(positions, np.float64))
-
     def to_dict(self) -> dict:
         """Full-precision JSON form (the native formats store it); :meth:`from_dict` reads it back."""
         return {"orientation": self.orientation.tolist(), "positions": self.positions.tolist(),

@@ -91,8 +91,8 @@ class CineController:
         stacks, ref = self.ws.magnitudes()
         titles = {}
         for name in stacks:
-            caption = self.ws.caption(name)
-            titles[name] = f"<b>{name}</b>" + (f" &nbsp; {caption[len(name):].strip()}" if caption != name else "")
+            score = self.ws.score_text(name)
+            titles[name] = f"<b>{name}</b>" + (f" &nbsp; {score}" if score else "")
         self.win.show_stacks(stacks, ref, titles)
         self.update_metrics(stacks)
 

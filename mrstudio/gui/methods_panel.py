@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.errors import StudyError
 from ..recon.cs import CSConfig
-from ..workspace.cine import MethodSpec
+from ..workspace.cine import MethodSpec, cnn_spec, unrolled_spec
 
 
 class MethodsPanel(QtWidgets.QWidget):
@@ -147,11 +147,10 @@ class MethodsPanel(QtWidgets.QWidget):
                       ("lam_temporal", round(self.cs_lam.value(), 6)))
             out.append(MethodSpec("cs", params, label="CS (l1-ESPIRiT)"))
         model = self.model.currentData()
-        short = Path(str(model)).stem.removeprefix("cine-unet-") if model else ""
         if self.cnn.isChecked() and model:
-            out.append(MethodSpec("cnn", (("model", model),), label=f"CNN {short}"))
+            out.append(cnn_spec(model))
         if self.unrolled.isChecked() and self.unrolled_model:
-            out.append(MethodSpec("unrolled", (("model", self.unrolled_model),), label="Unrolled (any mask)"))
+            out.append(unrolled_spec(self.unrolled_model))
         if self.dc.isChecked() and model:
-            out.append(MethodSpec("cnn", (("model", model), ("dc", True)), label=f"CNN {short} + DC"))
+            out.append(cnn_spec(model, dc=True))
         return out

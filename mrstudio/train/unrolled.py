@@ -122,6 +122,18 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
             rows = [r for r in json.loads((run / "log.json").read_text()) if r["step"] <= start]
     rng = np.random.default_rng([cfg.seed, start])
     t0 = time.perf_counter()
+
+    def validate(step: int, row: dict[str, Any]) -> None:
+        """Score ``row``'s step, keep ``best.pt`` by validation PSNR and write ``last.pt`` (atomically)."""
+        nonlocal best
+        v = evaluate(model, val, device)
+        row.update(val_psnr=v["psnr"], val_ssim=v["ssim"])
+        if v["psnr"] > best:
+            best = v["psnr"]
+            torch.save(model.state_dict(), run / "best.pt")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best}, run / "last.tmp")
+        os.replace(run / "last.tmp", last)
+
     t, ny, nx = train[0][1].shape
     for step in range(start, cfg.steps):
         check(cancel)
@@ -147,27 +159,17 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         done = step + 1
         row = {"step": done, "loss": float(loss.detach()), "seconds": round(time.perf_counter() - t0, 2)}
         if done % cfg.val_every == 0:
-            v = evaluate(model, val, device)
-            row.update(val_psnr=v["psnr"], val_ssim=v["ssim"])
-            if v["psnr"] > best:
-                best = v["psnr"]
-                torch.save(model.state_dict(), run / "best.pt")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done, "best": best},
-                       run / "last.tmp")
-            os.replace(run / "last.tmp", last)
+            validate(done, row)
         rows.append(row)
         if done % cfg.val_every == 0:
             (run / "log.json").write_text(json.dumps(rows) + "\n")
         report(progress, 0.05 + 0.95 * done / cfg.steps, f"step {done} loss {row['loss']:.4g}")
     steps_done = rows[-1]["step"] if rows else start
     if not rows or rows[-1].get("val_psnr") is None:  # end on a validated, checkpointed step
-        v = evaluate(model, val, device)
-        rows.append({"step": steps_done, "loss": rows[-1]["loss"] if rows else None,
-                     "seconds": round(time.perf_counter() - t0, 2), "val_psnr": v["psnr"], "val_ssim": v["ssim"]})
-        if v["psnr"] > best:
-            best = v["psnr"]
-            torch.save(model.state_dict(), run / "best.pt")
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": steps_done, "best": best}, last)
+        row = {"step": steps_done, "loss": rows[-1]["loss"] if rows else None,
+               "seconds": round(time.perf_counter() - t0, 2)}
+        validate(steps_done, row)
+        rows.append(row)
     (run / "log.json").write_text(json.dumps(rows) + "\n")
     model.load_state_dict(torch.load(run / "best.pt", map_location=device, weights_only=True))
     val_row = next(r for r in reversed(rows) if r.get("val_psnr") == best)

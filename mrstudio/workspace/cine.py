@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,17 @@ class MethodSpec:
         return dict(self.params)
 
 
+def cnn_spec(model: str, dc: bool = False) -> MethodSpec:
+    """The U-Net entry for ``model`` (a name or a .pt path), optionally with data consistency."""
+    short = Path(str(model)).stem.removeprefix("cine-unet-")
+    params = (("model", model), ("dc", True)) if dc else (("model", model),)
+    return MethodSpec("cnn", params, label=f"CNN {short}" + (" + DC" if dc else ""))
+
+
+def unrolled_spec(model: str) -> MethodSpec:
+    return MethodSpec("unrolled", (("model", model),), label="Unrolled (any mask)")
+
+
 def default_specs(accel: float) -> list[MethodSpec]:
     """The comparison a study opens with: naive, CS, and the installed l2 CNN whose trained R is nearest ``accel``."""
     from ..io.model_store import nearest_model
@@ -49,12 +61,12 @@ def default_specs(accel: float) -> list[MethodSpec]:
     specs = [MethodSpec("zero-filled", label="Zero-filled"), MethodSpec("cs", label="CS (l1-ESPIRiT)")]
     card = nearest_model(accel, "l2")
     if card is not None:
-        specs.append(MethodSpec("cnn", (("model", card.name),), label=f"CNN {card.name.removeprefix('cine-unet-')}"))
+        specs.append(cnn_spec(card.name))
     from ..recon.unrolled import default_unrolled
 
     unrolled = default_unrolled()
     if unrolled is not None:
-        specs.append(MethodSpec("unrolled", (("model", unrolled),), label="Unrolled (any mask)"))
+        specs.append(unrolled_spec(unrolled))
     return specs
 
 
@@ -191,9 +203,9 @@ class CineWorkspace:
             stacks["Acquired (zero-filled)"] = naive_image(self.study.kspace, self.mask)
         return stacks, ref_name
 
-    def caption(self, title: str) -> str:
-        """A panel's caption: its title and, for a scored result, PSNR, SSIM and time."""
+    def score_text(self, title: str) -> str:
+        """PSNR, SSIM and time of a scored result (``""`` for the reference or an unscored one)."""
         res = self.results.get(title)
         if res is None or not res.scores:
-            return title
-        return f"{title}  {res.scores['psnr']:.2f} dB · SSIM {res.scores['ssim']:.3f} · {res.seconds:.2f} s"
+            return ""
+        return f"{res.scores['psnr']:.2f} dB · SSIM {res.scores['ssim']:.3f} · {res.seconds:.2f} s"
