@@ -3,7 +3,8 @@
 #   scripts/setup.sh          runtime: venv, torch, the project, Qt runtime libraries
 #   scripts/setup.sh --test   also the test tools (dciodvfy from dicom3tools, BART, dcmtk and GDCM's
 #                             command-line tools, which re-encode and index DICOM in the tests,
-#                             mricron-data: the real MR volumes the real-anatomy cines are made from)
+#                             mricron-data: the real MR volumes the real-anatomy cines are made from,
+#                             orthanc and its DICOMweb plugin: the PACS the pacs tests talk to)
 # TORCH_SPEC chooses the torch build (default torch==2.13.0, the CPU wheel here);
 # e.g. TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128".
 set -euo pipefail
@@ -17,7 +18,7 @@ want_test=0
 debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0
       libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
       libxcb-image0)
-[ $want_test = 1 ] && debs+=(dicom3tools bart dcmtk libgdcm-tools mricron-data)
+[ $want_test = 1 ] && debs+=(dicom3tools bart dcmtk libgdcm-tools mricron-data orthanc orthanc-dicomweb)
 if command -v dpkg >/dev/null 2>&1; then
   missing=()
   for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Train (or resume) the any-mask unrolled network on real-anatomy cines on the CPU, time-budgeted.
-#   scripts/train_unrolled_cpu.sh [SECONDS]    (default 1900; resumes runs/cine-unrolled)
+#   scripts/train_unrolled_cpu.sh [SECONDS] [extra train options, e.g. --init cine-unrolled --lr 5e-4]
+# (default 1900 s; resumes runs/cine-unrolled; THREADS=1 leaves a core free for other work)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
-exec .venv/bin/python -m mrstudio train unrolled --time-budget "${1:-1900}" --steps 100000 --batch 2 \
-  --run-dir runs/cine-unrolled --out models/cine-unrolled.pt --device cpu
+export OMP_NUM_THREADS=${THREADS:-2} MKL_NUM_THREADS=${THREADS:-2}
+budget=${1:-1900}
+shift || true
+exec .venv/bin/python -m mrstudio train unrolled --time-budget "$budget" --steps 100000 --batch 2 \
+  --run-dir runs/cine-unrolled --out models/cine-unrolled.pt --device cpu "$@"

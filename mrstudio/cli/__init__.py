@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from .batch import cmd_batch
 from .commands import cmd_bench, cmd_gui, cmd_info, cmd_interp, cmd_phantom, cmd_recon, cmd_train
 from .errors import UsageError
 from .parser import build_parser
@@ -16,7 +17,7 @@ from .parser import build_parser
 __all__ = ["main", "build_parser", "UsageError"]
 
 COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon, "interp": cmd_interp, "bench": cmd_bench,
-            "train": cmd_train}
+            "train": cmd_train, "batch": cmd_batch}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -295,7 +295,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from ..io.atomic import check_target
 
         check_target(args.out, args.force)
-    device = choose_device(args.device) if args.suite not in ("perf", "gui") else "cpu"
+    device = choose_device(args.device) if args.suite not in ("perf", "gui", "batch") else "cpu"
     module, func = BENCHES[args.suite].split(":")
     runner = getattr(importlib.import_module(module), func)
     progress, bar = tqdm_progress(f"bench {args.suite}", disable=not sys.stderr.isatty())

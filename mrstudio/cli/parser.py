@@ -9,7 +9,7 @@ from .errors import UsageError
 
 BENCHES = {"perf": "mrstudio.bench.perf:run_perf", "infer": "mrstudio.bench.infer:run_infer",
            "cine": "mrstudio.bench.cine:run_cine", "ct": "mrstudio.bench.ct:run_ct",
-           "gui": "mrstudio.gui.scrub_bench:run_scrub"}
+           "gui": "mrstudio.gui.scrub_bench:run_scrub", "batch": "mrstudio.batch.bench:run_batch_bench"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-resume", action="store_true", help="start over even if the run folder has a checkpoint")
     tr.add_argument("--out", help="final weights models/NAME.pt (+ NAME.json model card)")
     tr.add_argument("--device", default="auto")
+
+    from .batch import add_parser as add_batch
+
+    add_batch(sub)
 
     bn = sub.add_parser("bench", help="run a benchmark and write its figures with the machine and command")
     bn.add_argument("suite", choices=sorted(BENCHES), help="which benchmark")

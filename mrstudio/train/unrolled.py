@@ -7,7 +7,8 @@ kept as hybrid (ky, x) data), each step under a fresh random mask — every kind
 readout is fully sampled, so data consistency decouples over x). Loss: L1 of the magnitude
 plus ``ssim_weight · (1 − SSIM)``. Validation: PSNR on full validation cines at R 8/15/30,
 through the same forward pass users run. Time-budgeted and resumable (``last.pt`` at every
-validation; ``best.pt`` by validation PSNR); the card records data, split, steps, minutes, device.
+validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose steps
+and minutes the card adds to its own; the card records data, split, steps, minutes, device.
 """
 
 from __future__ import annotations
@@ -113,6 +114,17 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start, best, rows = 0, -math.inf, []
     last = run / "last.pt"
+    prior: dict[str, Any] = {}
+    if cfg.init and not (cfg.resume and last.exists()):  # warm start: the earlier training is carried into the card
+        from ..io.model_store import load_state
+
+        state, init_card, _ = load_state(cfg.init)
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+        prior = {"model": init_card.name, "sha256": init_card.sha256, "steps": int(init_card.fields.get("steps", 0)),
+                 "train_seconds": float(init_card.fields.get("train_seconds", 0.0))}
+        (run / "init.json").write_text(json.dumps(prior) + "\n")
+    elif (run / "init.json").exists():
+        prior = json.loads((run / "init.json").read_text())
     if cfg.resume and last.exists():
         ck = torch.load(last, map_location="cpu", weights_only=True)
         model.load_state_dict(ck["model"])
@@ -180,9 +192,10 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
             "training_data": {"kind": "real anatomy (mricron-data Colin 27, io/anatomy.py)", "split": "train",
                               "cines": cfg.pool, "validation": f"val split, {cfg.val_cines} cines, R 8/15/30",
                               "crop_columns": cfg.crop},
-            "steps": steps_done, "batch": cfg.batch, "lr": cfg.lr, "device": device,
+            "steps": prior.get("steps", 0) + steps_done, "batch": cfg.batch, "lr": cfg.lr, "device": device,
             "validation": {"psnr": val_row["val_psnr"], "ssim": val_row["val_ssim"], "step": val_row["step"]},
-            "train_seconds": round(total_seconds(rows), 1),
+            "train_seconds": round(prior.get("train_seconds", 0.0) + total_seconds(rows), 1),
+            **({"init": prior} if prior else {}),
             "parameters": sum(p.numel() for p in model.parameters())}
     if cfg.out:
         card = save_model(model.state_dict(), card, cfg.out, force=True)
