@@ -109,7 +109,7 @@ def _lost_record(ref: StudyRef, spec: BatchSpec, exc: BaseException) -> dict[str
 
     why = ("its workers died each time they ran it (out of memory or killed)" if isinstance(exc, KilledWorker)
            else f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
-    return {"study": ref.path, "name": ref.name, "command": spec.command, "method": spec.method,
+    return {"study": ref.path, "name": ref.name, "command": spec.command, "method": spec.method, "label": spec.title,
             "params_hash": spec.params_hash(), "worker": None, "status": "failed", "output": None, "metrics": {},
             "error": f"internal error: {why}", "seconds": None}
 
@@ -166,7 +166,7 @@ def run_batch(studies: list[StudyRef], specs: list[BatchSpec], out: str | Path, 
                 wants_gpu = gpu and info.uses_torch and spec.device != "cpu"
                 run_spec = replace(spec, device="cuda" if wants_gpu else "cpu") if spec.device == "auto" else spec
                 fut = client.submit(_run, ref, run_spec, str(out), threads, pure=False,
-                                    key=f"{spec.method}-{ref.name}-{spec.params_hash()[:8]}-{os.urandom(3).hex()}",
+                                    key=f"{spec.title}-{ref.name}-{spec.params_hash()[:8]}-{os.urandom(3).hex()}",
                                     resources={"GPU": 1} if wants_gpu else None)
                 futures[fut] = (ref, spec)
             pending = set(futures)
@@ -188,7 +188,7 @@ def run_batch(studies: list[StudyRef], specs: list[BatchSpec], out: str | Path, 
                         except Exception as exc:  # the worker died too often, or the cluster lost the task
                             rec = _lost_record(ref, spec, exc)
                         new.append(writer.append(rec))
-                        report(progress, len(new) / len(todo), f"{len(new)}/{len(todo)} · {ref.name} · {spec.method}: "
+                        report(progress, len(new) / len(todo), f"{len(new)}/{len(todo)} · {ref.name} · {spec.title}: "
                                                                f"{rec['status']}")
     finally:
         if own and client is not None:

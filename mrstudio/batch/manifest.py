@@ -1,7 +1,7 @@
 """The batch manifest: one JSON object per finished task, appended as it finishes (``manifest.jsonl``).
 
-Fields: ``study``, ``name``, ``command``, ``method``, ``params_hash``, ``status`` (``done`` or
-``failed``), ``output`` (file or folder name in the batch folder, or null), ``metrics``,
+Fields: ``study``, ``name``, ``command``, ``method``, ``label`` (the method with its settings),
+``params_hash``, ``status`` (``done`` or ``failed``), ``output`` (file or folder name in the batch folder, or null), ``metrics``,
 ``seconds``, ``worker``, ``error`` (the one-line reason of a failure), ``finished`` (UTC, ISO 8601).
 A later record of the same task supersedes an earlier one. Each line is written whole and
 fsync'ed; a torn last line (a crash while writing) is ignored when read.

@@ -26,8 +26,8 @@ def failure_reason(error: str | None) -> str:
 def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of the report: one ``kind=method`` row per method, one ``kind=failure`` row per (method, reason)."""
     rows: list[dict[str, Any]] = []
-    for method in sorted({r["method"] for r in records}):
-        mine = [r for r in records if r["method"] == method]
+    for method in sorted({r.get("label") or r["method"] for r in records}):
+        mine = [r for r in records if (r.get("label") or r["method"]) == method]
         done = [r for r in mine if r["status"] == "done"]
         row: dict[str, Any] = {"kind": "method", "method": method, "reason": "", "count": len(done)}
         for m in METRICS:

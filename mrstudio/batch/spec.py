@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,6 +36,12 @@ class BatchSpec:
     model: str | None = None
     anonymize: bool = False
     params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # names the outputs and the report's row when one method runs with several settings
+
+    @property
+    def title(self) -> str:
+        """The method's name in outputs, records and the report (``label`` or the method)."""
+        return re.sub(r"[^A-Za-z0-9.+-]+", "-", self.label).strip("-") if self.label else self.method
 
     def method_params(self) -> dict[str, Any]:
         """Keyword arguments of the method (``model`` included when given)."""
@@ -42,7 +49,7 @@ class BatchSpec:
 
     def params_hash(self) -> str:
         """sha256 (16 hex digits) of everything that decides the output, and of MR Studio's version."""
-        fields = {k: v for k, v in asdict(self).items() if k != "device"}
+        fields = {k: v for k, v in asdict(self).items() if k not in ("device", "label")}
         text = json.dumps({"spec": fields, "version": __version__}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -50,4 +57,4 @@ class BatchSpec:
         """The output's file (or, for DICOM, folder) name in the batch folder; ``None`` in hold-out mode."""
         if self.command == "interp" and self.holdout:
             return None
-        return f"{study_name}.{self.method}" + ("" if self.fmt == "dicom" else f".{self.fmt}")
+        return f"{study_name}.{self.title}" + ("" if self.fmt == "dicom" else f".{self.fmt}")

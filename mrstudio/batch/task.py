@@ -107,7 +107,8 @@ def run_task(study_ref: StudyRef, spec: BatchSpec, out_dir: str, threads: int | 
     _threads(threads)
     t0 = time.perf_counter()
     record: dict[str, Any] = {"study": study_ref.path, "name": study_ref.name, "command": spec.command,
-                              "method": spec.method, "params_hash": spec.params_hash(), "worker": worker_name()}
+                              "method": spec.method, "label": spec.title, "params_hash": spec.params_hash(),
+                              "worker": worker_name()}
     try:
         metrics, output = (_recon if spec.command == "recon" else _interp)(study_ref, spec, Path(out_dir))
         record.update(status="done", output=output, metrics=metrics, error=None)

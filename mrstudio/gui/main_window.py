@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..core.study import CineStudy, VolumeStudy
 from ..workspace.cine import CineWorkspace
 from ..workspace.volume import VolumeWorkspace
+from .batch_dialog import batch_dialog
 from .cine_controller import CineController
 from .comparison_view import ComparisonView
 from .exports import Exports
@@ -45,6 +46,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.bridge.failed.connect(lambda job: self.notify(f"{job.title} failed", job.error or "unknown error"))
         self.study: CineStudy | VolumeStudy | None = None
         self.last_message: str | None = None
+        self.last_batch = None  # the summary of the last File → Batch… run
         self.cine, self.volumes, self.exports = CineController(self), VolumeController(self), Exports(self)
         self._build_central()
         self._build_docks()
@@ -117,6 +119,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(m, "Open &DICOM folder…", self.opener.open_folder_dialog)
         self._action(m, "Open &phantom", lambda: self.opener.open_path("phantom"))
         m.addSeparator()
+        self._action(m, "&Batch…", lambda: batch_dialog(self), "Ctrl+B")
         ex = m.addMenu("&Export")
         for text, slot in (("Result as HDF5 / NPZ…", self.exports.result_dialog),
                            ("Comparison movie (MP4 / GIF)…", self.exports.movie_dialog),
