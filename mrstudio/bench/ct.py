@@ -60,6 +60,13 @@ def _ct_models() -> list[tuple[str, dict]]:
                                          if nc[1].get("variant") in TABLE2_ORDER else 99, nc[0]))
 
 
+def _plane_models() -> list:
+    from ..interp.throughplane import TASK
+    from ..io.model_store import list_models
+
+    return list_models(task=TASK)
+
+
 def _score_rows(methods: list[tuple[str, str, dict, str]], volumes: list[tuple[int, Any]],
                 cancel: CancelToken | None, progress: Progress | None, span: tuple[float, float],
                 shown: dict[str, np.ndarray] | None = None) -> list[CTRow]:
@@ -140,10 +147,11 @@ def _cost_child() -> None:
     job = json.loads(sys.argv[1])
     study = VolumeStudy(volume=np.load(job["path"]), spacing=tuple(job["spacing"]), name="large", source=job["path"])
     dev, params = job["device"], job["params"]
-    if job["method"] == "hrinet":
-        from ..interp.learned import load_ct_model
+    from ..interp import get_interp
 
-        load_ct_model(str(params["model"]), dev)
+    info = get_interp(job["method"])
+    if info.prepare is not None:  # load the model before measuring (cached per process)
+        info.prepare(dict(params), dev, None)
     with peak_memory(dev) as mem:
         r = interpolate(study, job["method"], job["factor"], device=dev, **params)
     n_out = r.study.shape[0]
@@ -166,12 +174,14 @@ def run_ct(quick: bool = False, device: str = "cpu", progress: Progress | None =
     methods: list[tuple[str, str, dict, str]] = [("linear", "linear", {}, "cpu"), ("cubic", "cubic", {}, "cpu")]
     methods += [(f"{name} ({card.get('variant', '?')}, {card.get('loss', '?')})", "hrinet", {"model": name}, device)
                 for name, card in _ct_models()]
+    methods += [(f"throughplane ({c.name})", "throughplane", {"model": c.name}, device) for c in _plane_models()]
     shown: dict[str, np.ndarray] = {}
     vols = [(s, thick(make_ct_phantom(size=size, slices=slices * 3, seed=s), 3)) for s in seeds]
     rows = _score_rows(methods, vols, cancel, progress, (0.0, 0.6), shown)
     big = thick(make_ct_phantom(size=big_size, slices=slices * 3, seed=seeds[0]), 3)
     big_rows = _score_rows(methods, [(seeds[0], big)], cancel, progress, (0.6, 0.8))
-    cost = large_volume(methods[:1] + methods[2:3] if quick else methods, big, big_slices, 3, cancel)
+    few = [methods[0]] + [m for m in methods if m[1] == "hrinet"][:1] + [m for m in methods if m[1] == "throughplane"][:1]
+    cost = large_volume(few if quick else methods, big, big_slices, 3, cancel)
     report(progress, 1.0, "large volume")
     figures = []
     if figure_dir is not None:

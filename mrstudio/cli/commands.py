@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from .errors import UsageError
+from .pacs import local_study, out_format, pacs_destination, write_or_send
 from .parser import BENCHES
 
 
@@ -35,7 +36,7 @@ def _open(args: argparse.Namespace, path: str | None = None):
     path = path or args.study
     if path == "phantom":
         return open_study("phantom", size=args.size, frames=args.frames, coils=args.coils, seed=args.phantom_seed)
-    return open_study(path, slice=args.slice, series=args.series)
+    return open_study(local_study(path), slice=args.slice, series=args.series)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -89,12 +90,12 @@ def cmd_recon(args: argparse.Namespace) -> int:
         if args.method != "cs":
             raise UsageError("argument --backend: only the cs method has another backend")
         params["backend"] = args.backend
-    fmt = args.format
+    fmt = out_format(args.out, args.format)  # "dicom" for --out pacs://NODE
     if args.out and fmt is None:
         fmt = "npz" if args.out.endswith(".npz") else "h5" if args.out.endswith((".h5", ".hdf5")) else None
         if fmt is None:
             raise UsageError("argument --out: give a .h5/.npz file, or a folder with --format dicom")
-    if args.out:
+    if args.out and not pacs_destination(args.out, args.anonymize):
         from ..io.atomic import check_folder_target, check_target
 
         (check_folder_target if fmt == "dicom" else check_target)(args.out, args.force)
@@ -129,8 +130,8 @@ def cmd_recon(args: argparse.Namespace) -> int:
         from ..workspace.export import recon_provenance, write_recon
 
         prov = recon_provenance(result, study, args.mask, args.accel, args.acs, args.seed)
-        write_recon(result, study, args.out, fmt, prov, force=args.force, anonymize=args.anonymize)
-        out["out"] = args.out
+        out.update(write_or_send(args.out, lambda target: write_recon(result, study, target, fmt, prov, force=args.force,
+                                                                      anonymize=args.anonymize), args.anonymize))
     if args.movie:
         _write_recon_movie(args, result)
         out["movie"] = args.movie
@@ -172,14 +173,14 @@ def cmd_interp(args: argparse.Namespace) -> int:
         params["model"] = args.model
     if args.factor < 2:
         raise UsageError(f"argument --factor: must be ≥ 2, got {args.factor}")
-    if args.out:
+    if args.out and not pacs_destination(args.out, args.anonymize):
         from ..io.atomic import check_folder_target
 
         check_folder_target(args.out, args.force)
     if args.study == "ct-phantom":
         study = open_study("ct-phantom", seed=args.phantom_seed)
     else:
-        study = open_study(args.study, slice=args.slice, series=args.series)
+        study = open_study(local_study(args.study), slice=args.slice, series=args.series)
     if not isinstance(study, VolumeStudy):
         raise StudyError(args.study, "is a cine, not a volume (several slice positions at one time point); "
                                      "use 'mrstudio recon' for cines")
@@ -206,8 +207,8 @@ def cmd_interp(args: argparse.Namespace) -> int:
             if args.out:
                 from ..workspace.export import write_interpolation
 
-                write_interpolation(res, args.out, force=args.force, anonymize=args.anonymize)
-                out["out"] = args.out
+                out.update(write_or_send(args.out, lambda target: write_interpolation(
+                    res, target, force=args.force, anonymize=args.anonymize), args.anonymize))
     finally:
         bar.close()
     out["modality"] = study.modality
@@ -240,6 +241,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                                   resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
                                   **({"crop": args.crop} if args.crop else {}))
         return _train(name, train_unrolled, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
+    if args.task == "throughplane":
+        from ..train.throughplane import PlaneTrainConfig, train_throughplane
+
+        name = Path(args.out).stem if args.out else "interp-throughplane"
+        cfg = PlaneTrainConfig(steps=args.steps, batch=args.batch, lr=args.lr or 1e-3, seed=args.seed,
+                               run_dir=args.run_dir or f"runs/{name}", out=args.out, resume=not args.no_resume,
+                               device=args.device, time_budget_s=args.time_budget, val_every=args.val_every)
+        return _train(name, train_throughplane, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
     if args.task == "ct":
         from ..train.ct import CTTrainConfig, train_ct
 
@@ -305,7 +314,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             kwargs["device"] = device
         if args.suite == "cine":
             kwargs["data"] = args.data
-        if args.suite in ("cine", "ct") and args.out:
+        if args.suite in ("cine", "ct", "interp") and args.out:
             from pathlib import Path
 
             kwargs["figure_dir"] = Path(args.out).parent

@@ -8,7 +8,8 @@ from .. import __version__
 from .errors import UsageError
 
 BENCHES = {"perf": "mrstudio.bench.perf:run_perf", "infer": "mrstudio.bench.infer:run_infer",
-           "cine": "mrstudio.bench.cine:run_cine", "ct": "mrstudio.bench.ct:run_ct",
+           "cine": "mrstudio.bench.cine:run_cine", "interp": "mrstudio.bench.interp:run_interp",
+           "ct": "mrstudio.bench.interp:run_interp",  # the old name of bench interp
            "gui": "mrstudio.gui.scrub_bench:run_scrub", "batch": "mrstudio.batch.bench:run_batch_bench"}
 
 
@@ -19,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_study(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument("--study", default=None if required else "phantom", required=required,
-                   help="a study file or folder, or 'phantom' (default) for the built-in phantom")
+                   help="a study file or folder, pacs://NODE/SERIES_UID, or 'phantom' (default) for the built-in phantom")
     p.add_argument("--phantom-seed", type=int, default=0, help="seed of the built-in phantom (default 0)")
     p.add_argument("--size", type=int, default=128, help="phantom matrix size (default 128)")
     p.add_argument("--frames", type=int, default=20, help="phantom frames (default 20)")
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--acs", type=int, default=2, help="fully-sampled central lines per frame (default 2)")
     rc.add_argument("--seed", type=int, default=0, help="mask seed (default 0)")
     rc.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
-    rc.add_argument("--out", help="output FILE.h5, FILE.npz, or DIR with --format dicom")
+    rc.add_argument("--out", help="output FILE.h5, FILE.npz, DIR with --format dicom, or pacs://NODE (send the series)")
     rc.add_argument("--format", choices=("h5", "npz", "dicom"), help="output format (default: from --out)")
     rc.add_argument("--force", action="store_true", help="overwrite existing output")
     rc.add_argument("--anonymize", action="store_true", help="--format dicom: replace patient and study identifiers")
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="method parameter, repeatable (e.g. --param iters=40)")
     it = sub.add_parser("interp", help="insert slices into a volume, CT or MR (linear, cubic, hrinet)")
-    it.add_argument("--study", default="ct-phantom", help="volume DICOM folder/file, or 'ct-phantom' (default)")
+    it.add_argument("--study", default="ct-phantom",
+                    help="volume DICOM folder/file, pacs://NODE/SERIES_UID, or 'ct-phantom' (default)")
     it.add_argument("--phantom-seed", type=int, default=TEST_SEED,
                     help=f"seed of the CT phantom (default {TEST_SEED}, the test split)")
     it.add_argument("--method", required=True, help="linear, cubic or hrinet")
@@ -92,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     it.add_argument("--holdout", action="store_true",
                     help="evaluate instead: keep every factor-th slice, predict the others, score them")
     it.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
-    it.add_argument("--out", help="output DIR (with --format dicom)")
+    it.add_argument("--out", help="output DIR (with --format dicom), or pacs://NODE (send the series)")
     it.add_argument("--format", choices=("dicom",), default="dicom", help="output format (default dicom)")
     it.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     it.add_argument("--anonymize", action="store_true", help="replace patient and study identifiers")
@@ -101,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_select(it)
 
     tr = sub.add_parser("train", help="train a model (runs under torchrun for several GPUs/processes)")
-    tr.add_argument("task", choices=("cine", "ct", "unrolled"),
-                    help="cine U-Net, CT interpolation network, or the any-mask unrolled network (real anatomy)")
+    tr.add_argument("task", choices=("cine", "ct", "unrolled", "throughplane"),
+                    help="cine U-Net, CT interpolation network, the any-mask unrolled network or the through-plane "
+                         "interpolator (both on real anatomy)")
     tr.add_argument("--loss", help="cine: l2 (default), l1-fourier or ssim; ct: mse (default) or perceptual")
     tr.add_argument("--variant", choices=("ae", "acai", "patchgan", "hrinet", "hrinet-res", "hrinet-skip"),
                     help="ct: which Table-2 configuration (default hrinet)")
@@ -136,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .batch import add_parser as add_batch
 
     add_batch(sub)
+
+    from .pacs import add_parser as add_pacs
+
+    add_pacs(sub)
 
     bn = sub.add_parser("bench", help="run a benchmark and write its figures with the machine and command")
     bn.add_argument("suite", choices=sorted(BENCHES), help="which benchmark")

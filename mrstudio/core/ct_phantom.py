@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .geometry import Geometry
+from .slabs import thick  # noqa: F401  (thick-slice phantoms: ct_phantom.thick, as the callers know it)
 from .study import VolumeStudy
 
 HU_AIR, HU_FAT, HU_MUSCLE, HU_LUNG, HU_BLOOD, HU_CONTRAST = -1000.0, -100.0, 45.0, -850.0, 40.0, 300.0
@@ -116,17 +117,3 @@ def make_ct_phantom(size: int = 256, slices: int = 64, seed: int = 0, dz_mm: flo
     return VolumeStudy(volume=vol, spacing=(dz_mm, px, px), geometry=geometry, modality="CT",
                        name=f"CT phantom seed {seed}", source="phantom", format="ct-phantom",
                        meta={"seed": seed, "noise_hu": noise_hu, "fov_mm": fov})
-
-
-def thick(study: VolumeStudy, n: int) -> VolumeStudy:
-    """Average every ``n`` consecutive slices (partial volume of an ``n``× thicker slice)."""
-    z = study.volume.shape[0] // n * n
-    vol = study.volume[:z].reshape(-1, n, *study.volume.shape[1:]).mean(axis=1)
-    geometry = None
-    if study.geometry is not None:
-        g = study.geometry
-        geometry = Geometry(g.orientation, g.positions[:z].reshape(-1, n, 3).mean(axis=1), g.pixel_spacing,
-                            None if g.slice_thickness is None else g.slice_thickness * n, g.frame_of_reference)
-    return VolumeStudy(volume=vol, spacing=(study.spacing[0] * n, *study.spacing[1:]), geometry=geometry,
-                       modality=study.modality, name=f"{study.name} ({n}× thick)", source=study.source,
-                       format=study.format, meta={**study.meta, "thick": n})

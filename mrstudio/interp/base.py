@@ -16,6 +16,6 @@ register_interp = REGISTRY.register  # decorator: ``@register_interp(name, summa
 
 
 def get_interp(name: str) -> MethodInfo:
-    from . import classical, learned  # noqa: F401  (register the methods)
+    from . import classical, learned, throughplane  # noqa: F401  (register the methods)
 
     return REGISTRY.info(name)

@@ -45,9 +45,11 @@ def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str
     if params:
         raise StudyError("--param", f"unknown hrinet parameter(s): {', '.join(sorted(params))} (known: model, batch)")
     net, _, _ = load_ct_model(str(model), device)
+    _, h0, w0 = volume.shape
+    pad = ((0, 0), ((-h0 % 64) // 2, (-h0 % 64) - (-h0 % 64) // 2), ((-w0 % 64) // 2, (-w0 % 64) - (-w0 % 64) // 2))
+    if any(p for _, p in pad[1:]) or any(p for p, _ in pad[1:]):  # its smallest map is 1/64: pad with air, crop after
+        volume = np.pad(volume, pad, constant_values=-1000.0)
     _, h, w = volume.shape
-    if h % 64 or w % 64:
-        raise StudyError("--study", f"HRINet needs slice sizes divisible by 64 (its smallest map is 1/64), got {h}×{w}")
     p, k = alphas.shape
     out = np.empty((p, k, h, w), np.float32)
     with torch.inference_mode():
@@ -62,4 +64,4 @@ def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str
                                     pair[:1], pair[1:], al)
                 out[i, j:j + n] = net_to_hu(y)[:, 0].float().cpu().numpy()
             report(progress, (i + 1) / p, f"gap {i + 1}/{p}")
-    return out
+    return out[..., pad[1][0]:pad[1][0] + h0, pad[2][0]:pad[2][0] + w0]

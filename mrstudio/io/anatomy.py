@@ -148,3 +148,33 @@ def anatomy_cine(split: str, k: int, cfg: AnatomyCineConfig | None = None, seed:
 def test_set(n: int = 24, cfg: AnatomyCineConfig | None = None) -> list[CineStudy]:
     """The fixed real-anatomy test set: the first ``n`` test cines (128², 20 frames, 8 coils by default)."""
     return [anatomy_cine("test", k, cfg) for k in range(n)]
+
+
+# -- thin-slice volumes for slice interpolation ------------------------------------------------------------------
+THIN_MM = 1.0  # the thin grid: the 0.5 mm volumes averaged 2×2×2
+
+
+@lru_cache(maxsize=2)
+def thin_volume(source: str) -> np.ndarray:
+    """``float32 (X, Y, Z)`` at ``THIN_MM`` isotropic: 2×2×2 means of the source volume (scaled to [0, 1])."""
+    vol, vox = load_volume(source)
+    f = [max(1, int(round(THIN_MM / v))) for v in vox]
+    x, y, z = (s // k for s, k in zip(vol.shape, f))
+    v = vol[:x * f[0], :y * f[1], :z * f[2]].reshape(x, f[0], y, f[1], z, f[2])
+    return v.mean(axis=(1, 3, 5), dtype=np.float64).astype(np.float32)
+
+
+def test_volumes() -> list:
+    """The real-anatomy test volumes of slice interpolation: INIA19 at 1 mm, slices normal to each of the
+    three axes (one subject, three orientations), ``(Z, Y, X)``, modality MR."""
+    from ..core.study import VolumeStudy
+
+    vol = thin_volume(ANATOMY_SOURCES["test"])
+    out = []
+    for axis in range(3):
+        stack = np.moveaxis(vol, axis, 0)
+        stack = np.ascontiguousarray(stack.transpose(0, 2, 1)[:, ::-1])  # rows from the far end, as fine_slice
+        out.append(VolumeStudy(stack, spacing=(THIN_MM,) * 3, modality="MR",
+                               name=f"inia19 {AXES[axis]} 1 mm", source=f"anatomy:test-volume:{axis}",
+                               format="nifti", meta={"split": "test", "source_file": _file("inia19").name}))
+    return out

@@ -14,18 +14,16 @@ and minutes the card adds to its own; the card records data, split, steps, minut
 from __future__ import annotations
 
 import json
-import math
-import os
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..core.jobs import CancelToken, Progress, check, report
+from ..core.jobs import CancelToken, Progress, report
 from ..core.masks import MASK_KINDS, MaskSpec, make_mask, painted_mask
-from .run import RunOptions, total_seconds
+from .run import RunOptions
+from .runner import run_training
 
 TASK = "cine-unrolled"
 VAL_ACCELS = (8.0, 15.0, 30.0)
@@ -107,15 +105,12 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
     cfg.check_out()
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
     torch.manual_seed(cfg.seed)
     train, val = _pool("train", cfg.pool, progress), _pool("val", cfg.val_cines)
     model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    start, best, rows = 0, -math.inf, []
-    last = run / "last.pt"
     prior: dict[str, Any] = {}
-    if cfg.init and not (cfg.resume and last.exists()):  # warm start: the earlier training is carried into the card
+    if cfg.init and not (cfg.resume and (run / "last.pt").exists()):  # warm start, carried into the card
         from ..io.model_store import load_state
 
         state, init_card, _ = load_state(cfg.init)
@@ -125,66 +120,38 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         (run / "init.json").write_text(json.dumps(prior) + "\n")
     elif (run / "init.json").exists():
         prior = json.loads((run / "init.json").read_text())
-    if cfg.resume and last.exists():
-        ck = torch.load(last, map_location="cpu", weights_only=True)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        start, best = int(ck["step"]), float(ck["best"])
-        if (run / "log.json").exists():
-            rows = [r for r in json.loads((run / "log.json").read_text()) if r["step"] <= start]
-    rng = np.random.default_rng([cfg.seed, start])
-    t0 = time.perf_counter()
-
-    def validate(step: int, row: dict[str, Any]) -> None:
-        """Score ``row``'s step, keep ``best.pt`` by validation PSNR and write ``last.pt`` (atomically)."""
-        nonlocal best
-        v = evaluate(model, val, device)
-        row.update(val_psnr=v["psnr"], val_ssim=v["ssim"])
-        if v["psnr"] > best:
-            best = v["psnr"]
-            torch.save(model.state_dict(), run / "best.pt")
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best}, run / "last.tmp")
-        os.replace(run / "last.tmp", last)
-
     t, ny, nx = train[0][1].shape
-    for step in range(start, cfg.steps):
-        check(cancel)
-        if cfg.time_budget_s is not None and time.perf_counter() - t0 > cfg.time_budget_s:
-            break
-        ys, ms, refs = [], [], []
-        for _ in range(cfg.batch):
-            y, ref = train[rng.integers(len(train))]
-            m = torch.from_numpy(random_mask(rng, t, ny, cfg))
-            c0 = int(rng.integers(0, nx - cfg.crop + 1))
-            ys.append((y * m[None, :, :, None])[..., c0:c0 + cfg.crop])
-            ms.append(m)
-            refs.append(ref[..., c0:c0 + cfg.crop])
-        y, m, ref = torch.stack(ys).to(device), torch.stack(ms).to(device), torch.stack(refs).to(device)
-        out = model(y, m).abs()
-        scale = ref.flatten(1).amax(1).clamp_min(1e-8).view(-1, 1, 1, 1)
-        o, r = out / scale, ref / scale
-        loss = (o - r).abs().mean() + cfg.ssim_weight * (1 - ssim_map(o, r, 1.0).mean())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        done = step + 1
-        row = {"step": done, "loss": float(loss.detach()), "seconds": round(time.perf_counter() - t0, 2)}
-        if done % cfg.val_every == 0:
-            validate(done, row)
-        rows.append(row)
-        if done % cfg.val_every == 0:
-            (run / "log.json").write_text(json.dumps(rows) + "\n")
-        report(progress, 0.05 + 0.95 * done / cfg.steps, f"step {done} loss {row['loss']:.4g}")
-    steps_done = rows[-1]["step"] if rows else start
-    if not rows or rows[-1].get("val_psnr") is None:  # end on a validated, checkpointed step
-        row = {"step": steps_done, "loss": rows[-1]["loss"] if rows else None,
-               "seconds": round(time.perf_counter() - t0, 2)}
-        validate(steps_done, row)
-        rows.append(row)
-    (run / "log.json").write_text(json.dumps(rows) + "\n")
-    model.load_state_dict(torch.load(run / "best.pt", map_location=device, weights_only=True))
-    val_row = next(r for r in reversed(rows) if r.get("val_psnr") == best)
+
+    def make_step(start: int):
+        rng = np.random.default_rng([cfg.seed, start])
+
+        def step(_i: int) -> float:
+            ys, ms, refs = [], [], []
+            for _ in range(cfg.batch):
+                y, ref = train[rng.integers(len(train))]
+                m = torch.from_numpy(random_mask(rng, t, ny, cfg))
+                c0 = int(rng.integers(0, nx - cfg.crop + 1))
+                ys.append((y * m[None, :, :, None])[..., c0:c0 + cfg.crop])
+                ms.append(m)
+                refs.append(ref[..., c0:c0 + cfg.crop])
+            y, m, ref = torch.stack(ys).to(device), torch.stack(ms).to(device), torch.stack(refs).to(device)
+            out = model(y, m).abs()
+            scale = ref.flatten(1).amax(1).clamp_min(1e-8).view(-1, 1, 1, 1)
+            o, r = out / scale, ref / scale
+            loss = (o - r).abs().mean() + cfg.ssim_weight * (1 - ssim_map(o, r, 1.0).mean())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            return float(loss.detach())
+
+        return step
+
+    def validate() -> dict[str, float]:
+        v = evaluate(model, val, device)
+        return {"psnr": v["psnr"], "ssim": v["ssim"]}
+
+    res = run_training(cfg, model, opt, make_step, validate, cfg.steps, progress, cancel)
     card = {"task": TASK, "architecture": "unrolled", "unrolled": model.cfg.as_dict(),
             "data_consistency": "gradient step through SENSE, coil maps from the time-averaged centre (nets/sense.py)",
             "loss": f"L1(|x|) + {cfg.ssim_weight}·(1 − SSIM)", "masks": f"{', '.join(MASK_KINDS)} and painted strokes, "
@@ -192,9 +159,9 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
             "training_data": {"kind": "real anatomy (mricron-data Colin 27, io/anatomy.py)", "split": "train",
                               "cines": cfg.pool, "validation": f"val split, {cfg.val_cines} cines, R 8/15/30",
                               "crop_columns": cfg.crop},
-            "steps": prior.get("steps", 0) + steps_done, "batch": cfg.batch, "lr": cfg.lr, "device": device,
-            "validation": {"psnr": val_row["val_psnr"], "ssim": val_row["val_ssim"], "step": val_row["step"]},
-            "train_seconds": round(prior.get("train_seconds", 0.0) + total_seconds(rows), 1),
+            "steps": prior.get("steps", 0) + res.steps, "batch": cfg.batch, "lr": cfg.lr, "device": device,
+            "validation": {"psnr": res.best["val_psnr"], "ssim": res.best["val_ssim"], "step": res.best["step"]},
+            "train_seconds": round(prior.get("train_seconds", 0.0) + res.seconds, 1),
             **({"init": prior} if prior else {}),
             "parameters": sum(p.numel() for p in model.parameters())}
     if cfg.out:
