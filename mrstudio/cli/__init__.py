@@ -12,12 +12,13 @@ import sys
 from .batch import cmd_batch
 from .commands import cmd_bench, cmd_gui, cmd_info, cmd_interp, cmd_phantom, cmd_recon, cmd_train
 from .errors import UsageError
+from .pacs import cmd_pacs
 from .parser import build_parser
 
 __all__ = ["main", "build_parser", "UsageError"]
 
 COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon, "interp": cmd_interp, "bench": cmd_bench,
-            "train": cmd_train, "batch": cmd_batch}
+            "train": cmd_train, "batch": cmd_batch, "pacs": cmd_pacs}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -150,3 +150,31 @@ class Exports:
         if target is None:
             return None
         return self.win.bridge.submit("DICOM volume", write_interpolation, r, target, force=force)
+
+    def send_to_pacs(self, node, name: str | None = None, anonymize: bool = False, on_done=None,
+                     on_error=None) -> Job | None:
+        """Result ``name`` (or, for a volume, the latest interpolation) written as DICOM into a temporary folder
+        by the shared export code and sent to ``node`` (a :class:`mrstudio.pacs.Node`), as one job."""
+        from ..pacs.send import check_allowed, send_written
+        from ..workspace.export import recon_provenance, write_interpolation, write_recon
+
+        if self.win.volume is not None:
+            ws = self.win.volume
+            r = ws.interpolations.get(ws.latest) if ws.latest else None
+            write = r and (lambda folder: write_interpolation(r, folder, anonymize=anonymize))
+        else:
+            ws = self.win.session
+            res = ws.results.get(name) if ws is not None and name else None
+            prov = res and recon_provenance(res, ws.study, ws.mask_spec)
+            write = res and (lambda folder: write_recon(res, ws.study, folder, "dicom", prov, anonymize=anonymize))
+        error = on_error or (lambda text: self.win.notify("Send to PACS", text))
+        if not write:
+            error("Nothing to send yet: run a reconstruction or an interpolation first.")
+            return None
+        try:
+            check_allowed(node, anonymize, hint="tick Anonymise")
+        except StudyError as exc:
+            error(str(exc))
+            return None
+        return self.win.bridge.submit(f"send to {node.label}", send_written, write, node, anonymize,
+                                      hint="tick Anonymise", on_done=on_done)

@@ -26,6 +26,7 @@ from .exports import Exports
 from .jobs import Job, JobBridge
 from .mask_editor import MaskEditor
 from .methods_panel import MethodsPanel
+from .pacs_dialog import open_from_pacs, send_to_pacs
 from .panels import JobsPanel, MetricsPanel, ProfilePanel
 from .study_opener import StudyOpener
 from .volume_controller import VolumeController
@@ -117,6 +118,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(m, "&Open study…", lambda: self.opener.open_dialog(), QtGui.QKeySequence.StandardKey.Open)
         self.opener = StudyOpener(self, m.addMenu("Open &recent"))
         self._action(m, "Open &DICOM folder…", self.opener.open_folder_dialog)
+        self._action(m, "Open from &PACS…", lambda: open_from_pacs(self))
         self._action(m, "Open &phantom", lambda: self.opener.open_path("phantom"))
         m.addSeparator()
         self._action(m, "&Batch…", lambda: batch_dialog(self), "Ctrl+B")
@@ -124,7 +126,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for text, slot in (("Result as HDF5 / NPZ…", self.exports.result_dialog),
                            ("Comparison movie (MP4 / GIF)…", self.exports.movie_dialog),
                            ("Current frame as PNG…", self.exports.png_dialog),
-                           ("Result as DICOM series…", self.exports.dicom_dialog)):
+                           ("Result as DICOM series…", self.exports.dicom_dialog),
+                           ("Send to PACS…", lambda: send_to_pacs(self))):
             self._action(ex, text, slot)
         m.addSeparator()
         self._action(m, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
