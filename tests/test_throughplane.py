@@ -87,3 +87,26 @@ def test_train_throughplane_writes_a_card(tmp_path):
     assert card.task == "volume-throughplane" and card.fields["steps"] == 3
     assert "INIA19 (never used here)" in card.fields["training_data"]["split"]
     assert card.fields["validation"]["linear_psnr"] > 10
+
+
+def test_self_supervised_adaptation_tunes_a_copy(untrained_model):
+    import torch
+
+    from mrstudio.interp.throughplane import adapt, load_plane_model
+
+    net, _, _ = load_plane_model(untrained_model, "cpu")
+    before = [p.detach().clone() for p in net.parameters()]
+    vol = np.random.default_rng(2).random((3, 40, 40)).astype(np.float32)
+    tuned = adapt(net, vol, 3, 3.0, seconds=0.3, device="cpu")
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))  # the cached model is untouched
+    assert any(not torch.equal(a, b) for a, b in zip(before, tuned.parameters()))
+
+
+def test_interp_cli_runs_the_shipped_throughplane_model(capsys):
+    import json
+
+    from mrstudio.cli import main
+
+    assert main(["interp", "--method", "throughplane", "--factor", "3", "--holdout", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "interp-throughplane" and out["psnr"] > 20 and out["slices_predicted"] > 0

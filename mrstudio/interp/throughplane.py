@@ -89,19 +89,78 @@ def refine(net, base: np.ndarray, dist: np.ndarray, gap: np.ndarray, device: str
     return out
 
 
+def plane_example(thin: np.ndarray, k: int, gap_mm: float | None = None) -> dict[str, np.ndarray]:
+    """One training example from a thin plane ``(L, W)`` (slice normal along rows, 1 mm apart unless ``gap_mm``
+    says how thick a slab of ``k`` rows is): the network's input ``(3, Z', W)``, the truth ``(Z', W)`` and which
+    rows are inserted ``(Z',)``. The same inputs :func:`throughplane` builds from a volume."""
+    from ..core.slabs import slab_average
+    from .slab import thin_at
+
+    thick, centres = slab_average(thin, k)
+    m = np.arange((len(thick) - 1) * k + 1)
+    lower, a = np.minimum(m // k, len(thick) - 1), (m % k) / k
+    base = linear_along_z(thick[:, None, :], lower, a)[:, 0]
+    truth = thin_at(thin, centres[0] + m)
+    dist = np.broadcast_to((2 * np.minimum(a, 1 - a))[:, None], base.shape)
+    gap = np.full_like(base, (gap_mm if gap_mm is not None else float(k)) / 10.0)
+    return {"x": np.stack([base, dist, gap]).astype(np.float32), "y": truth.astype(np.float32), "inserted": a > 0}
+
+
+def adapt(net, volume_unit: np.ndarray, k: int, gap_mm: float, seconds: float, device: str, seed: int = 0,
+          batch: int = 16, lr: float = 3e-4, cancel: CancelToken | None = None):
+    """Self-supervised refinement on the input volume itself (SMORE-style): its own slices ``(Y, X)`` are
+    resolved ``k``× finer in-plane than across, so slabs of ``k`` pixels along y (or x) made from them are
+    training pairs of exactly the kind the network will then resolve along z. Fine-tunes a copy of ``net``
+    for ``seconds`` and returns it (``net`` is left as it is)."""
+    import copy
+    import time
+
+    import torch
+
+    z, ny, nx = volume_unit.shape
+    length, width = min(48 // k + 1, max(2, min(ny, nx) // k)) * k, min(64, ny, nx)
+    tuned = copy.deepcopy(net).train()
+    opt = torch.optim.Adam(tuned.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        check(cancel)
+        exs = []
+        for _ in range(batch):
+            sl = volume_unit[rng.integers(z)]
+            sl = sl if rng.random() < 0.5 else sl.T
+            r0, c0 = rng.integers(0, sl.shape[0] - length + 1), rng.integers(0, sl.shape[1] - width + 1)
+            exs.append(plane_example(sl[r0:r0 + length, c0:c0 + width], k, gap_mm))
+        x = torch.from_numpy(np.stack([e["x"] for e in exs])).to(device)
+        y = torch.from_numpy(np.stack([e["y"] for e in exs])).to(device)
+        loss = (tuned(x)[:, 0] - y).abs()[:, torch.from_numpy(exs[0]["inserted"]).to(device)].mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return tuned.eval()
+
+
 @register_interp("throughplane", "SAINT-style: linear along z, refined by a 2D CNN on the (z, x) and (z, y) planes",
                  uses_torch=True, prepare=loading_prepare(load_plane_model, DEFAULT_MODEL))
 def throughplane(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str = "cpu",
                  progress: Progress | None = None, cancel: CancelToken | None = None, model: str = DEFAULT_MODEL,
-                 batch: int = 16, **params: Any) -> np.ndarray:
-    """Interpolate with the through-plane network; returns the inserted slices, float32 (P, K, Y, X)."""
+                 batch: int = 16, adapt_seconds: float = 0.0, **params: Any) -> np.ndarray:
+    """Interpolate with the through-plane network; returns the inserted slices, float32 (P, K, Y, X).
+
+    ``adapt_seconds`` > 0 first refines the network on the volume itself for that long (:func:`adapt`,
+    assuming the slices are resolved in-plane as finely as the output is across them).
+    """
     from ..core.errors import StudyError
 
     if params:
         raise StudyError("--param", f"unknown throughplane parameter(s): {', '.join(sorted(params))} "
-                                    "(known: model, batch)")
+                                    "(known: model, batch, adapt_seconds)")
     net, _, _ = load_plane_model(str(model), device)
     lower, a, dist, gap = output_grid(np.asarray(z, float), alphas)
+    if adapt_seconds > 0:
+        report(progress, 0.0, f"adapting to the volume for {adapt_seconds:g} s")
+        net = adapt(net, (volume - WORK_LO) / WORK_SPAN, alphas.shape[1] + 1, float(np.median(np.diff(z))),
+                    float(adapt_seconds), device, cancel=cancel)
     base = (linear_along_z(volume, lower, a) - WORK_LO) / WORK_SPAN
     fused = refine(net, base, dist, gap, device, batch, progress, cancel) * WORK_SPAN + WORK_LO
     p, k = alphas.shape

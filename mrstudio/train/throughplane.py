@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..core.jobs import CancelToken, Progress
-from ..core.slabs import slab_average
 from ..core.splits import ANATOMY_GUARD_MM, ANATOMY_VAL_SLAB_MM, CT_PHANTOM
-from ..interp.slab import thin_at
+from ..interp.throughplane import plane_example
 from .run import RunOptions
 from .runner import run_training
 
@@ -56,21 +55,6 @@ def _unit(vol: np.ndarray) -> np.ndarray:
 
     lo, hi = np.percentile(vol, ROBUST_PERCENTILES)
     return ((vol - lo) / max(hi - lo, 1e-6)).astype(np.float32)
-
-
-def plane_example(thin: np.ndarray, k: int) -> dict[str, np.ndarray]:
-    """One training example from a thin plane ``(L, W)`` (slice normal along rows): the network's input
-    ``(3, Z', W)``, the truth ``(Z', W)`` and which rows are inserted ``(Z',)``."""
-    from ..interp.throughplane import linear_along_z
-
-    thick, centres = slab_average(thin, k)
-    m = np.arange((len(thick) - 1) * k + 1)
-    lower, a = np.minimum(m // k, len(thick) - 1), (m % k) / k
-    base = linear_along_z(thick[:, None, :], lower, a)[:, 0]
-    truth = thin_at(thin, centres[0] + m)
-    dist = np.broadcast_to((2 * np.minimum(a, 1 - a))[:, None], base.shape)
-    gap = np.full_like(base, k / 10.0)  # thin slices are 1 mm
-    return {"x": np.stack([base, dist, gap]).astype(np.float32), "y": truth.astype(np.float32), "inserted": a > 0}
 
 
 class PlaneSampler:
