@@ -11,10 +11,12 @@ from .views import link_axes
 
 
 def ct_methods() -> list[tuple[str, str, str | None]]:
-    """(label, method, model) for linear, cubic and every installed CT model."""
+    """(label, method, model) for linear, cubic, the through-plane models and every installed CT model."""
+    from ..interp.throughplane import TASK as PLANE_TASK
     from ..io.model_store import INTERP_TASK, list_models
 
     out: list[tuple[str, str, str | None]] = [("linear", "linear", None), ("cubic", "cubic", None)]
+    out += [(f"Through-plane (real anatomy): {c.name}", "throughplane", c.name) for c in list_models(task=PLANE_TASK)]
     cards = list_models(task=INTERP_TASK)
     cards.sort(key=lambda c: -float(c.get("test", c.get("validation", {})).get("psnr", 0.0)))  # best first
     out += [(f"HRINet: {c.name}", "hrinet", c.name) for c in cards]
