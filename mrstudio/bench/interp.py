@@ -5,7 +5,8 @@ slices normal to each axis; never used for training or tuning). Thick slices are
 by slab averaging (:mod:`mrstudio.interp.slab`) of 3 and of 6 thin slices; every method
 interpolates the thick volume ×3 / ×6 back onto the 1 mm grid, and the inserted slices are
 scored against the thin ones: PSNR/SSIM on the robust range mapped to [0, 1] (as the CLI's
-hold-out), RMSE in the volume's units (its 99.9th percentile is 1), time per volume. A figure
+hold-out), RMSE in the volume's units (its 99.9th percentile is 1), time per volume (for the
+self-supervised row, its ``ADAPT_S`` s of refinement on the volume included). A figure
 shows a plane across the slices (a reformat) of the first volume at ×6 for every method.
 Then the CT phantom's Table 2 analogue and the large-volume cost (:mod:`.ct`).
 """
@@ -21,12 +22,16 @@ from ..core.jobs import CancelToken, Progress, check, report
 from .ct import _ct_models, _plane_models, run_ct
 
 FACTORS = (3, 6)
+ADAPT_S = 30.0  # the self-supervised refinement on each test volume (SMORE-style), seconds
 
 
 def anatomy_methods(device: str) -> list[tuple[str, str, dict, str]]:
     """``(label, method, params, device)``: linear, cubic, the through-plane models and the CT-trained HRINets."""
     methods: list[tuple[str, str, dict, str]] = [("linear", "linear", {}, "cpu"), ("cubic", "cubic", {}, "cpu")]
-    methods += [(f"throughplane ({c.name})", "throughplane", {"model": c.name}, device) for c in _plane_models()]
+    for c in _plane_models():
+        methods += [(f"throughplane ({c.name})", "throughplane", {"model": c.name}, device),
+                    (f"throughplane + self-supervised {ADAPT_S:g} s ({c.name})", "throughplane",
+                     {"model": c.name, "adapt_seconds": ADAPT_S}, device)]
     methods += [(f"{name} ({card.get('variant', '?')}, {card.get('loss', '?')}; CT phantom)", "hrinet", {"model": name},
                  device) for name, card in _ct_models()]
     return methods
@@ -40,7 +45,8 @@ def run_anatomy(quick: bool = False, device: str = "cpu", progress: Progress | N
     vols = test_volumes()[:1] if quick else test_volumes()
     methods = anatomy_methods(device)
     if quick:
-        methods = [m for m in methods if m[1] != "hrinet"] + [m for m in methods if m[1] == "hrinet"][:1]
+        methods = [m for m in methods if m[1] != "hrinet" and "adapt_seconds" not in m[2]]
+        methods += [m for m in anatomy_methods(device) if m[1] == "hrinet"][:1]
     scores: dict[tuple[int, str], list[tuple[float, float, float, float]]] = {}
     shown: dict[str, np.ndarray] = {}
     steps, done = len(vols) * len(FACTORS) * len(methods), 0
