@@ -171,3 +171,21 @@ def test_batch_cli_errors_are_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("mrstudio: error:") and what in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_mrstudio_imports_without_dask():
+    """Dask is an optional extra: without it the CLI and the batch package import, and a batch says what to install."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
+            "import mrstudio.cli, mrstudio.batch.engine, mrstudio.gui.batch_dialog\n"
+            "from mrstudio.cli import main\n"
+            "raise SystemExit(main(['batch', 'recon', '--studies', 'phantom', '--method', 'zero-filled', '--accel', '4',"
+            " '--out', sys.argv[1]]))\n")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = subprocess.run([sys.executable, "-c", code, f"{tmp}/out"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert p.returncode == 2 and "pip install 'mrstudio[cluster]'" in p.stderr, p.stderr

@@ -145,6 +145,7 @@ def run_batch(studies: list[StudyRef], specs: list[BatchSpec], out: str | Path, 
     new: list[dict[str, Any]] = []
     try:
         if todo:
+            _require_dask()
             from distributed import wait
 
             gpu_local = any(s.device.startswith("cuda") for s in specs) and scheduler is None and _gpus() > 0
