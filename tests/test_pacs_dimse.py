@@ -259,3 +259,15 @@ def test_send_a_result_file(capsys, stored, server, tmp_path):
     assert cli(capsys, "recon", "--study", str(raw), "--method", "zero-filled", "--accel", "2", "--out", str(res2))[0] == 0
     rc, _, err = cli(capsys, "pacs", "send", "--node", "test", str(res2))
     assert rc == 2 and "patient and study it belongs to are unknown" in err and "--anonymize" in err
+
+
+def test_batch_reads_studies_from_the_pacs(capsys, stored, tmp_path):
+    pytest.importorskip("distributed")
+    cine = f"pacs://test/{stored['cine']['series_uid']}"
+    rc, out, err = cli(capsys, "batch", "recon", "--studies", cine, "--method", "zero-filled,cs", "--accel", "4",
+                       "--param", "iters=5", "--out", str(tmp_path / "out"), "--workers", "1", "--json")
+    assert rc == 0, err
+    s = json.loads(out)
+    assert (s["studies"], s["done"], s["failed"]) == (1, 2, 0)
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.h5"))
+    assert names == [f"pacs-{stored['cine']['series_uid']}.{m}.h5" for m in ("cs", "zero-filled")]

@@ -94,7 +94,8 @@ def _from_csv(path: Path) -> list[tuple[str, str | None, str | None]]:
 
 
 def find_studies(items: list[str]) -> list[StudyRef]:
-    """The studies named by ``items`` (paths, folders, globs, ``.csv`` manifests), in order, each once.
+    """The studies named by ``items`` (paths, folders, globs, ``.csv`` manifests, ``pacs://NODE/SERIES_UID``),
+    in order, each once.
 
     A path that does not exist (and matches nothing as a glob) is refused with :class:`StudyError`;
     a file that exists but cannot be read is kept: it becomes a failed record of the batch.
@@ -104,6 +105,9 @@ def find_studies(items: list[str]) -> list[StudyRef]:
         p = Path(item)
         if item in BUILT_IN or item.startswith("anatomy:"):  # what open_study makes itself
             entries.append((item, None, item.replace(":", "-"), None))
+            continue
+        if item.startswith("pacs://"):  # a series on a PACS: each task retrieves it into the cache (mrstudio.pacs)
+            entries.append((item, None, "pacs-" + item.rstrip("/").rpartition("/")[2], None))
             continue
         if item.lower().endswith(".csv") and p.is_file():
             entries += [(s, r, n, None) for s, r, n in _from_csv(p)]

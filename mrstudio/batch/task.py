@@ -47,6 +47,18 @@ def _threads(n: int | None) -> None:
             torch.set_num_threads(n)
 
 
+def _local(path: str) -> str:
+    """A ``pacs://NODE/SERIES_UID`` study retrieved into the cache (once per series); other paths unchanged."""
+    if not path.startswith("pacs://"):
+        return path
+    from ..pacs.client import resolve_study
+
+    try:
+        return resolve_study(path)
+    except StudyError:  # another task of the same series may have filled the cache meanwhile
+        return resolve_study(path)
+
+
 def _recon(study_ref: StudyRef, spec: BatchSpec, out_dir: Path) -> tuple[dict[str, Any], str | None]:
     from ..core.masks import MaskSpec
     from ..core.study import CineStudy
@@ -55,7 +67,7 @@ def _recon(study_ref: StudyRef, spec: BatchSpec, out_dir: Path) -> tuple[dict[st
     from ..recon.reference import reference_image
     from ..workspace.export import recon_provenance, write_recon
 
-    study = open_study(study_ref.path)
+    study = open_study(_local(study_ref.path))
     if not isinstance(study, CineStudy):
         raise StudyError(study_ref.path, "is a volume, not a cine; use 'batch interp'")
     own = spec.accel is None and not spec.mask.endswith(".npy")  # no R given: the study's own sampling
@@ -89,7 +101,7 @@ def _interp(study_ref: StudyRef, spec: BatchSpec, out_dir: Path) -> tuple[dict[s
     from ..io import open_study
     from ..workspace.export import write_interpolation
 
-    study = open_study(study_ref.path)
+    study = open_study(_local(study_ref.path))
     if not isinstance(study, VolumeStudy):
         raise StudyError(study_ref.path, "is a cine, not a volume; use 'batch recon'")
     if spec.holdout:
