@@ -3,7 +3,8 @@
 A trainer builds its model, optimiser and data, then hands :func:`run_training` a
 ``make_step(start) -> step(i) -> loss`` factory (``start`` is the step it resumes from, for its
 random generator) and a ``validate() -> {"psnr": …, …}`` function. The loop writes
-``config.json``; resumes from ``last.pt`` (model, optimiser, step, best) unless told not to;
+``config.json``; resumes from ``last.pt`` (model, optimiser, step, best; at the configured
+learning rate) unless told not to;
 stops at ``steps`` or when ``time_budget_s`` of wall time is spent; validates every
 ``val_every`` steps and at the end (so a run always ends on a validated, checkpointed step),
 keeping ``best.pt`` by validation PSNR and ``last.pt`` (atomically); logs every step to
@@ -48,6 +49,9 @@ def run_training(cfg: RunOptions, model, opt, make_step: Callable[[int], Callabl
         ck = torch.load(last, map_location="cpu", weights_only=True)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
+        if getattr(cfg, "lr", None):  # the learning rate asked for now, not the one saved (a resume may lower it)
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr
         start, best = int(ck["step"]), float(ck["best"])
         if (run / "log.json").exists():
             rows = [r for r in json.loads((run / "log.json").read_text()) if r["step"] <= start]
