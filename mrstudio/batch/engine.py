@@ -116,14 +116,13 @@ def _lost_record(ref: StudyRef, spec: BatchSpec, exc: BaseException) -> dict[str
 
 def run_batch(studies: list[StudyRef], specs: list[BatchSpec], out: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, retry_failed: bool = False, client=None,
-              progress: Progress | None = None,
-              cancel: CancelToken | None = None, on_client=None) -> BatchSummary:
+              progress: Progress | None = None, cancel: CancelToken | None = None, on_client=None) -> BatchSummary:
     """Run every spec on every study into the folder ``out`` (created), with a manifest and a report.
 
     ``resume`` skips tasks already done with the same parameters hash whose output is still there,
-    and those that failed unless ``retry_failed``;
-    without it, a folder that already holds a manifest is refused (:class:`StudyError`). ``client``
-    reuses a Dask client (the benchmark); ``on_client(client)`` is called once the cluster is up.
+    and those that failed unless ``retry_failed``; without it, a folder that already holds a
+    manifest is refused (:class:`StudyError`). ``client`` reuses a Dask client (the benchmark);
+    ``on_client(client)`` is called once the cluster is up.
     """
     out = Path(out)
     manifest_path = out / MANIFEST
@@ -148,12 +147,12 @@ def run_batch(studies: list[StudyRef], specs: list[BatchSpec], out: str | Path, 
             _require_dask()
             from distributed import wait
 
-            gpu_local = any(s.device.startswith("cuda") for s in specs) and scheduler is None and _gpus() > 0
-            # (a local cluster on a GPU machine: every worker shares the GPU; several GPUs: one worker per GPU
-            # of a user's cluster, each with CUDA_VISIBLE_DEVICES and --resources GPU=1, see README)
             from ..interp import get_interp
             from ..recon import get_method
 
+            # a local cluster on a GPU machine: its workers share the GPU; several GPUs: one worker per GPU of a
+            # user's cluster, each with CUDA_VISIBLE_DEVICES and --resources GPU=1 (README)
+            gpu_local = any(s.device.startswith("cuda") for s in specs) and scheduler is None and _gpus() > 0
             if own:
                 client, cluster, dashboard = start_client(workers, scheduler, gpu=gpu_local)
             if on_client is not None:
