@@ -30,7 +30,8 @@ bench: setup
 	$(VENV)/bin/mrstudio bench infer --out docs/bench-infer-cpu.md --device cpu --force
 	$(VENV)/bin/mrstudio bench cine --data anatomy --out docs/bench-cine-anatomy.md --device cpu --force
 	$(VENV)/bin/mrstudio bench cine --out docs/bench-cine.md --device cpu --force
-	$(VENV)/bin/mrstudio bench ct --out docs/bench-ct.md --device cpu --force
+	$(VENV)/bin/mrstudio bench interp --out docs/bench-interp.md --device cpu --force
+	$(VENV)/bin/mrstudio bench batch --out docs/bench-batch.md --force
 	bash scripts/collect_benchmarks.sh
 
 screenshots: setup

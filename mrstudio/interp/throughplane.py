@@ -26,6 +26,8 @@ WORK_LO, WORK_SPAN = -1000.0, 2000.0  # the working (HU-like) scale → the netw
 @lru_cache(maxsize=4)
 def load_plane_model(name_or_path: str, device: str):
     """The :class:`~mrstudio.nets.throughplane.PlaneNet` and its card, cached per (model, device)."""
+    import torch
+
     from ..core.errors import CheckpointError
     from ..io.model_store import load_state
     from ..nets.throughplane import PlaneNet, PlaneNetConfig
@@ -37,7 +39,8 @@ def load_plane_model(name_or_path: str, device: str):
     cfg["dilations"] = tuple(cfg["dilations"])
     model = PlaneNet(PlaneNetConfig(**cfg))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    return model.eval().to(device), card, str(path)
+    # channels-last: oneDNN's convolutions with few channels run 1.75× faster so on the 2-core CPU
+    return model.eval().to(device).to(memory_format=torch.channels_last), card, str(path)
 
 
 def output_grid(z: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +82,7 @@ def refine(net, base: np.ndarray, dist: np.ndarray, gap: np.ndarray, device: str
                 x = torch.from_numpy(np.ascontiguousarray(np.moveaxis(planes, axis, 0))).to(device)  # (B, Z', W)
                 b, _, w = x.shape
                 inp = torch.stack([x, d[None, :, None].expand(b, zo, w), g[None, :, None].expand(b, zo, w)], 1)
-                y = net(inp)[:, 0].float().cpu().numpy()
+                y = net(inp.contiguous(memory_format=torch.channels_last))[:, 0].float().cpu().numpy()
                 if axis == 1:
                     out[:, s:e, :] += 0.5 * np.moveaxis(y, 0, 1)
                 else:
