@@ -40,7 +40,7 @@ def window(qtbot, small_phantom, settings):
 def test_default_comparison_fills_grid_and_metrics(window):
     names = list(window.grid.panels)
     assert names[0].startswith("Reference (ground-truth)")
-    assert names[1:] == ["Zero-filled", "CS (l1-ESPIRiT)", "CNN l2-r15"]  # queued order, not finishing order
+    assert names[1:] == ["Zero-filled", "CS (l1-ESPIRiT)", "CNN l2 (nearest R)"]  # layer order, not finishing order
     res = window.session.results
     assert res["CS (l1-ESPIRiT)"].scores["psnr"] > res["Zero-filled"].scores["psnr"] + 3
     assert window.metrics.table.rowCount() == 4
@@ -85,9 +85,10 @@ def test_xt_line_drives_profiles(window):
     np.testing.assert_allclose(prof, expected)
 
 
-def test_mask_apply_invalidates_and_reruns(window):
-    ed = window.mask_editor
+def test_mask_apply_reruns_the_stale_slow_method(window, qtbot):
+    ed, ws = window.mask_editor, window.session
     psf_before = np.array(ed.psf_img.image, copy=True)
+    cs_before = ws.results["CS (l1-ESPIRiT)"]
     ed.accel.setValue(5.0)
     assert "effective R <b>5.0" in ed.info.text() or "effective R <b>4.9" in ed.info.text()
     assert not np.allclose(ed.psf_img.image, psf_before)  # the PSF follows the mask
@@ -95,13 +96,15 @@ def test_mask_apply_invalidates_and_reruns(window):
     t = int(np.argmin(ed.mask.sum(1)))
     ky = int(np.flatnonzero(~ed.mask[t])[0])
     ed._paint(t, ky, erase=False)
-    assert int(ed.mask.sum()) == before + 1
-    window.methods.cs.setChecked(False)
+    assert int(ed.mask.sum()) == before + 1 and np.array_equal(ws.mask, ed.mask)  # live: the workspace follows
+    assert ws.status("CS (l1-ESPIRiT)") == "stale"
+    qtbot.waitUntil(lambda: "stale" in window.grid.panels["CS (l1-ESPIRiT)"].title.text(), timeout=2000)
     window.cine.apply_mask()
     assert window.bridge.wait_all(60)
-    assert np.array_equal(window.session.mask, ed.mask)
-    assert set(window.session.results) == {"Zero-filled", "CNN l2-r15"}
-    assert window.session.results["Zero-filled"].mask.sum() == before + 1
+    assert set(ws.results) == {"Zero-filled", "CS (l1-ESPIRiT)", "CNN l2 (nearest R)"}
+    assert all(np.array_equal(r.mask, ed.mask) for r in ws.results.values())
+    assert ws.results["CS (l1-ESPIRiT)"] is not cs_before and ws.status("CS (l1-ESPIRiT)") == "fresh"
+    assert ws.results["Zero-filled"].mask.sum() == before + 1
 
 
 def test_cancel_long_cs_quickly(window):
@@ -146,7 +149,8 @@ def test_exports(window, tmp_path):
     from mrstudio.io import open_study
 
     h5 = window.exports.result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5"))
-    assert h5 is not None and h5.stat().st_size > 1000
+    assert h5 is not None and h5.stat().st_size > 1000 and window.last_message == f"CS (l1-ESPIRiT) written to {h5}"
+    assert "show folder" in window.written_label.text()
     import h5py
 
     with h5py.File(h5) as f:
@@ -154,13 +158,15 @@ def test_exports(window, tmp_path):
     assert window.exports.result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5")) is None  # no silent overwrite
     assert "already exists" in window.last_message
     job = window.exports.movie(str(tmp_path / "cmp.gif"))
-    assert window.bridge.wait_all(60) and job.status == "done"
+    assert window.bridge.wait_all(60) and job.status == "done" and window.last_message.endswith("cmp.gif")
     import imageio.v3 as iio
 
     gif = iio.imread(tmp_path / "cmp.gif")
-    assert gif.shape[0] == 8 and gif.shape[2] > 4 * 64
+    cols = window.grid.cols  # the grid's layout, tiles scaled to 256 px
+    assert gif.shape[0] == 8 and gif.shape[2] == cols * 256 + (cols + 1) * 6 and gif.shape[1] > 256 * (4 // cols)
     png = window.exports.png(str(tmp_path / "f.png"))
-    assert iio.imread(png).shape[:2] == (64, 4 * 64 + 3 * 4)
+    picture = iio.imread(png)
+    assert picture.shape[1] == gif.shape[2] and picture.shape[0] > 256 and "f.png" in window.last_message
     from mrstudio.core.errors import StudyError
 
     with pytest.raises(StudyError, match="f.png"):  # a picture is not a study
@@ -169,9 +175,44 @@ def test_exports(window, tmp_path):
     assert window.bridge.wait_all(60) and job.status == "done"
     folders = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert len(folders) == 1 and len(list(folders[0].glob("*.dcm"))) == 8
+    assert window.last_message == f"DICOM series of CS (l1-ESPIRiT) written to {folders[0]}"
     series = open_study(folders[0])
     assert series.frames == 8 and series.matrix == (64, 64) and series.format == "dicom"
     assert window.exports.dicom("CS (l1-ESPIRiT)", str(tmp_path)) is None and "not empty" in window.last_message
+
+
+def test_export_labels_and_the_one_overwrite_choice(window, tmp_path):
+    import imageio.v3 as iio
+
+    from mrstudio.gui.exports import CANCEL, OVERWRITE, RENAME
+
+    png = window.exports.png(str(tmp_path / "grid.png"))
+    labels = window.exports.last_labels
+    assert [lab.splitlines()[0] for lab in labels] == list(window.grid.panels)  # one titled tile per panel
+    zf = next(lab for lab in labels if lab.startswith("Zero-filled"))
+    assert f"{window.session.results['Zero-filled'].scores['psnr']:.2f} dB" in zf and "SSIM" in zf
+    picture = iio.imread(png)
+    band = picture[6:26, 6:250]  # the first tile's title
+    assert band.std() > 10  # text, not an empty strip
+    window.playback.mode.setCurrentText("|Error|")
+    window.exports.png(str(tmp_path / "err.png"))
+    assert any("|err| scale 0 …" in lab for lab in window.exports.last_labels)
+    answers = []
+    window.exports.ask = lambda path: answers.pop(0)
+    for fmt in ("grid.png", "cs.h5"):  # the same choice for every format
+        target = tmp_path / fmt
+        target.touch()
+        answers[:] = [CANCEL, RENAME, OVERWRITE]
+        assert window.exports.resolve(target) is None
+        assert window.exports.resolve(target) == (tmp_path / (target.stem + "-2" + target.suffix), False)
+        assert window.exports.resolve(target) == (target, True)
+    series = tmp_path / "series"
+    series.mkdir()
+    assert window.exports.resolve(series, folder=True) == (series, False)  # an empty folder is free
+    (series / "x.dcm").touch()
+    answers[:] = [RENAME]
+    assert window.exports.resolve(series, folder=True) == (tmp_path / "series-2", False)
+    assert window.exports.make_folder(str(tmp_path / "new" / "deeper")) and (tmp_path / "new" / "deeper").is_dir()
 
 
 def test_bad_file_gives_message_and_keeps_study(window, tmp_path):
@@ -220,6 +261,54 @@ def test_dicom_folder_with_two_series_asks_which(window, tmp_path):
     assert any("cine 8 × 16 × 16" in lab for lab in seen) and any("volume 3 × 8 × 8 · axial" in lab for lab in seen)
     assert window.study.format == "dicom" and window.study.frames == 8
     assert window.opener.open_dicom_folder(str(tmp_path / "nothing-here")) is None and "not found" in window.last_message
+
+
+def test_series_browser_is_a_table(qtbot, tmp_path):
+    from mrstudio.core.study import VolumeStudy as CT
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.series_browser import COLUMNS, SeriesBrowser
+    from mrstudio.io.dicom_export import write_cine_dicom, write_volume_dicom
+    from mrstudio.io.dicom_read import list_series
+
+    make_app()
+    folder = tmp_path / "patient"
+    folder.mkdir()
+    write_cine_dicom(np.random.default_rng(0).random((8, 16, 16)), folder / "cine")
+    write_volume_dicom(CT(volume=np.zeros((3, 8, 8), np.float32)), folder / "ct")
+    series = list_series(folder)
+    browser = SeriesBrowser(series, str(folder))
+    qtbot.addWidget(browser)
+    table = browser.table
+    assert table.rowCount() == 2 and tuple(table.horizontalHeaderItem(c).text() for c in range(7)) == COLUMNS
+    rows = {table.item(r, 3).text(): [table.item(r, c).text() for c in range(7)] for r in range(2)}
+    assert rows["cine"][2] == "MR" and rows["cine"][5] == "8 × 16 × 16" and rows["cine"][6] == "8"
+    assert rows["volume"][2] == "CT" and rows["volume"][4] == "axial" and rows["volume"][5] == "3 × 8 × 8"
+    ct = next(s["index"] for s in series if s["kind"] == "volume")
+    browser.select_index(ct)
+    browser.accept()
+    assert browser.chosen == ct
+
+
+def test_settings_remember_methods_mask_and_cs(qtbot, small_phantom, settings):
+    from mrstudio.gui.app import make_app
+    from mrstudio.gui.main_window import MainWindow
+
+    make_app()
+    w = MainWindow(small_phantom, device="cpu", settings=settings, autorun=False)
+    qtbot.addWidget(w)
+    w.methods.cs.setChecked(False)
+    w.methods.cs_iters.setValue(37)
+    w.methods.select_model("cine-unet-ssim-r15")
+    w.mask_editor.set_spec(type(w.mask_editor.spec())(kind="poisson", accel=5.0, acs=4, seed=9))
+    w.mask_editor.live.setChecked(False)
+    w.close()
+    again = MainWindow(small_phantom, device="cpu", settings=settings, autorun=False)
+    qtbot.addWidget(again)
+    spec = again.mask_editor.spec()
+    assert (spec.kind, spec.accel, spec.acs, spec.seed) == ("poisson", 5.0, 4, 9)
+    assert not again.methods.cs.isChecked() and again.methods.cs_iters.value() == 37
+    assert again.methods.model.currentData() == "cine-unet-ssim-r15" and not again.mask_editor.live.isChecked()
+    again.close()
 
 
 def test_ct_study_is_shown_with_methods_disabled(qtbot, settings):
@@ -287,9 +376,15 @@ def test_ct_interpolation_workspace(qtbot, settings, tmp_path):
 
     d = pydicom.dcmread(next(folder.glob("*.dcm")))
     assert d.DerivationDescription == volume_description("linear", 3) == "MR Studio linear x3"  # as the CLI writes
+    job = w.volumes.run("cubic", None, 3, False)  # a second interpolator joins the first, side by side
+    assert w.bridge.wait_all(30) and job.status == "done"
+    assert list(w.grid.panels) == ["original (nearest)", "linear ×3", "cubic ×3"]
+    assert list(w.reformat.items) == ["original", "linear ×3", "cubic ×3"]
     job = w.volumes.run("cubic", None, 6, True)
     assert w.bridge.wait_all(30) and job.status == "done"
     assert list(w.grid.panels) == ["held-out truth", "cubic"] and "PSNR" in w.last_message
+    row = w.metrics.rows[0]  # the metrics tab holds the hold-out scores
+    assert row[0] == "cubic ×6 hold-out" and row[2] == f"{w.volume.holdouts['cubic ×6 hold-out']['psnr']:.2f}"
 
 
 def test_excepthook_logs_without_blocking(tmp_path, monkeypatch, capsys):

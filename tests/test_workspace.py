@@ -28,17 +28,19 @@ cnn = next(r for r in res.values() if r.method == "cnn")
 # a new mask: results go, the reference stays; only what is not cached is computed again
 spec2 = MaskSpec(accel=30)
 ws.set_mask(make_mask(spec2, 20, 32), spec2)
-after_change = sorted(ws.results)
+after_change, stale = sorted(ws.results), sorted(ws.stale)
 todo = ws.plan(specs)
 for s in todo:
     ws.apply_result(s, ws.compute(s))
+model30 = next(r for r in ws.results.values() if r.method == "cnn").model["model"]
 back = MaskSpec(accel=15)
 ws.set_mask(make_mask(back, 20, 32), back)  # the first mask again: every result comes from the cache
 cached = sorted(ws.results)
 prov = recon_provenance(cnn, study, ws.mask_spec)
 h5 = write_recon(cnn, study, sys.argv[1] + "/cnn.h5", "h5", prov)
 dcm = write_recon(cnn, study, sys.argv[1] + "/cnn_dicom", "dicom", prov)
-print(json.dumps({"first": first, "after_change": after_change, "todo": [s.title for s in todo], "cached": cached,
+print(json.dumps({"first": first, "after_change": after_change, "stale": stale, "model30": model30,
+                  "todo": [s.title for s in todo], "cached": cached,
                   "events": len(seen), "model_sha256": prov.get("model_sha256"), "h5": str(h5), "dicom": str(dcm),
                   "qt": sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "pyqtgraph", "superqt"))}))
 """
@@ -51,10 +53,12 @@ def test_the_default_comparison_runs_without_qt(tmp_path):
     assert r["qt"] == []
     from mrstudio.recon.unrolled import default_unrolled
 
-    want = {"Zero-filled", "CS (l1-ESPIRiT)", "CNN l2-r15"} | ({"Unrolled (any mask)"} if default_unrolled() else set())
+    want = {"Zero-filled", "CS (l1-ESPIRiT)", "CNN l2 (nearest R)"} | ({"Unrolled (any mask)"} if default_unrolled()
+                                                                        else set())
     assert set(r["first"]) == want and all(v > 10 for v in r["first"].values())
-    assert r["first"]["CNN l2-r15"] > r["first"]["Zero-filled"]
+    assert r["first"]["CNN l2 (nearest R)"] > r["first"]["Zero-filled"]
     assert r["after_change"] == [] and len(r["todo"]) == len(want) and r["cached"] == sorted(r["first"])
+    assert r["stale"] == sorted(want) and r["model30"] == "cine-unet-l2-r30"  # shown stale; the U-Net follows R
     assert r["events"] >= 5 and len(r["model_sha256"]) == 64
     import h5py
 
@@ -75,9 +79,10 @@ def test_a_stale_result_is_not_shown():
     ws = CineWorkspace(make_phantom(size=32, frames=4, coils=2), mask_spec=MaskSpec(accel=2))
     spec = MethodSpec("zero-filled")
     ws.apply_reference(ws.compute_reference())
+    assert ws.plan([spec]) == [spec]
     late = ws.compute(spec)  # started under the first mask …
     ws.set_mask(make_mask(MaskSpec(accel=3), 4, 32))  # … the mask changes before it is applied
-    assert ws.apply_result(spec, late) is False and ws.results == {}
+    assert ws.apply_result(spec, late) is False and ws.results == {} and ws.status("zero-filled") == "missing"
     ws.set_mask(late.mask)
     assert list(ws.results) == ["zero-filled"]  # but it was cached for its own mask
 
@@ -92,3 +97,90 @@ def test_volume_workspace_keeps_methods_side_by_side():
     label = ws.apply_holdout(ws.compute_holdout("linear", None, 3))
     assert list(ws.interpolations) == ["linear ×2", "cubic ×2"] and ws.latest == "cubic ×2"
     assert label == "linear ×3 hold-out" and ws.holdouts[label]["psnr"] > 10
+
+
+def test_mask_edit_strokes_brush_symmetry_and_undo():
+    from mrstudio.workspace.mask_edit import MaskEdit
+
+    ed = MaskEdit(np.zeros((6, 16), bool))
+    ed.mask[0, 8] = False
+    ed = MaskEdit(np.eye(6, 16, dtype=bool))
+    start = ed.mask
+    assert ed.begin_stroke(0, 3) and ed.stroke_to(5, 3)  # a drag down the frames: no frame skipped
+    assert ed.end_stroke() and ed.mask[:, 3].all()
+    ed.brush, ed.symmetric = 3, True
+    assert ed.lines(5) == [4, 5, 6, 10, 11, 12]  # 3 lines and their mirror about ky = 8
+    ed.paint(2, 5)
+    assert ed.mask[2, [4, 5, 6, 10, 11, 12]].all()
+    ed.brush, ed.symmetric = 1, False
+    ed.begin_stroke(0, 3, erase=True)
+    ed.stroke_to(5, 3)
+    ed.end_stroke()
+    assert not ed.mask[:, 3].any()
+    assert ed.undo() and ed.mask[:, 3].all()  # one stroke, one undo step
+    assert ed.undo() and not ed.mask[2, 10] and ed.undo() and np.array_equal(ed.mask, start) and not ed.undo()
+    assert ed.redo() and ed.mask[:, 3].all()
+    ed.set(np.zeros((6, 16), bool) | (np.arange(16) == 8))  # a new mask is an undo step and clears the redo
+    assert not ed.can_redo and ed.undo() and ed.mask[:, 3].all()
+    one = MaskEdit(np.zeros((2, 4), bool) | (np.arange(4) == 1))
+    one.begin_stroke(0, 1, erase=True)
+    one.stroke_to(1, 1)
+    assert one.mask.any()  # erasing never leaves an empty mask
+
+
+def test_layers_stale_results_and_the_cache():
+    from mrstudio.core.masks import MaskSpec, make_mask
+    from mrstudio.core.phantom import make_phantom
+    from mrstudio.workspace.cine import CineWorkspace, MethodSpec
+
+    study = make_phantom(size=32, frames=4, coils=2)
+    ws = CineWorkspace(study, mask_spec=MaskSpec(accel=2))
+    zf, cs = MethodSpec("zero-filled", label="ZF"), MethodSpec("cs", (("iters", 3),), label="CS")
+    ws.run([zf, cs])
+    first = dict(ws.results)
+    assert ws.order == ["ZF", "CS"] and ws.status("CS") == "fresh"
+    ws.set_mask(make_mask(MaskSpec(accel=3), 4, 32))
+    assert ws.results == {} and ws.status("ZF") == "updating" and ws.status("CS") == "stale"
+    assert ws.shown()["CS"] is first["CS"]  # the stale result stays on show until it is re-run
+    assert [s.title for s in ws.live_specs()] == ["ZF"]
+    todo = ws.plan([zf])
+    assert todo == [zf]
+    ws.apply_result(zf, ws.compute(zf))
+    assert ws.status("ZF") == "fresh" and ws.status("CS") == "stale"
+    name = ws.snapshot()
+    ws.restore(name)
+    ws.set_mask(first["ZF"].mask)
+    assert ws.results == first  # back to the first mask: both from the cache
+    ws.move("CS", 0)
+    ws.set_visible("ZF", False)
+    assert ws.order == ["CS", "ZF"] and list(ws.magnitudes()[0])[1:] == ["CS"]
+    ws.set_visible("ZF", True)
+    ws.set_difference("CS", "ZF")
+    stacks = ws.magnitudes()[0]
+    np.testing.assert_allclose(stacks["CS − ZF"], stacks["CS"] - stacks["ZF"])
+    ws.remove("ZF")
+    assert ws.order == ["CS"] and ws.difference is None and "ZF" not in ws.results
+    late = ws.compute(zf)
+    assert ws.apply_result(zf, late) is False  # a removed layer's late result is cached, not shown
+    assert ws.plan([zf]) == [] and "ZF" in ws.results
+
+
+def test_the_learned_model_follows_r_and_a_mismatch_is_flagged():
+    from mrstudio.core.masks import MaskSpec, make_mask
+    from mrstudio.core.phantom import make_phantom
+    from mrstudio.io.model_store import nearest_model
+    from mrstudio.workspace.cine import CineWorkspace, cnn_spec, loss_specs
+
+    if nearest_model(30.0, "l2") is None:
+        import pytest
+
+        pytest.skip("no cine models installed")
+    study = make_phantom(size=32, frames=20, coils=2)
+    auto, fixed = cnn_spec(), cnn_spec("cine-unet-l2-r15")
+    ws = CineWorkspace(study, mask_spec=MaskSpec(accel=30), mask=make_mask(MaskSpec(accel=30), 20, 32))
+    ws.run([auto, fixed])
+    assert ws.results[auto.title].model["model"] == "cine-unet-l2-r30"
+    assert ws.model_note(auto.title) == ("model l2-r30, trained R 30", False)
+    note, mismatch = ws.model_note(fixed.title)
+    assert mismatch and "trained R 15 ≠ mask R 30" in note
+    assert sorted(s.label for s in loss_specs(30.0)) == ["CNN l1-fourier-r30", "CNN l2-r30", "CNN ssim-r30"]

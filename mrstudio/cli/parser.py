@@ -10,7 +10,7 @@ from .errors import UsageError
 BENCHES = {"perf": "mrstudio.bench.perf:run_perf", "infer": "mrstudio.bench.infer:run_infer",
            "cine": "mrstudio.bench.cine:run_cine", "interp": "mrstudio.bench.interp:run_interp",
            "ct": "mrstudio.bench.interp:run_interp",  # the old name of bench interp
-           "gui": "mrstudio.gui.scrub_bench:run_scrub", "batch": "mrstudio.batch.bench:run_batch_bench"}
+           "gui": "mrstudio.gui.bench_gui:run_gui_bench", "batch": "mrstudio.batch.bench:run_batch_bench"}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,7 +16,7 @@ def choose_device(request: str = "auto") -> str:
     request = (request or "auto").lower()
     if request not in DEVICES and not request.startswith("cuda:"):
         raise StudyError("--device", f"unknown device {request!r} (choose from {', '.join(DEVICES)})")
-    if request == "cpu":
+    if request == "cpu" or (request == "auto" and not _may_have_accelerator()):
         return "cpu"
     import torch
 
@@ -29,6 +29,18 @@ def choose_device(request: str = "auto") -> str:
     if request == "mps" and not mps:
         raise StudyError("--device", "MPS was requested but is not available")
     return request
+
+
+def _may_have_accelerator() -> bool:
+    """False only where no GPU can be used: Linux without an NVIDIA, ROCm or WSL GPU driver (then "auto" need
+    not import torch, which takes seconds: the GUI starts faster)."""
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return True  # macOS (MPS) and Windows: ask torch
+    probes = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+    return any(os.path.exists(p) for p in probes)
 
 
 def describe_device(device: str) -> str:

@@ -26,13 +26,30 @@ def line_profile(stack: np.ndarray, p0: tuple[float, float], p1: tuple[float, fl
     return out
 
 
-def error_map(x: np.ndarray, ref: np.ndarray, relative: bool = False, eps: float | None = None) -> np.ndarray:
-    """``|x − ref|`` on magnitudes, or divided by ``|ref| + eps`` when ``relative``; float32."""
+def body_mask(ref: np.ndarray, fraction: float = 0.1) -> np.ndarray:
+    """``bool`` mask of the body: where the reference's magnitude reaches ``fraction`` of its 99th percentile.
+
+    The relative error is read over it: in the background ``|ref|`` is noise, and dividing
+    by it makes the air outside the body the largest "error" on the screen.
+    """
+    rm = np.abs(ref)
+    return rm >= fraction * float(np.percentile(rm, 99))
+
+
+def error_map(x: np.ndarray, ref: np.ndarray, relative: bool = False, eps: float | None = None,
+              body: np.ndarray | None = None) -> np.ndarray:
+    """``|x − ref|`` on magnitudes, or divided by ``|ref| + eps`` when ``relative``; float32.
+
+    With ``body`` (a ``bool`` mask broadcastable to the stacks, e.g. :func:`body_mask`), the
+    relative error is zero outside it.
+    """
     xm, rm = np.abs(x).astype(np.float32), np.abs(ref).astype(np.float32)
     err = np.abs(xm - rm)
     if relative:
         eps = 0.05 * float(rm.max()) if eps is None else eps
         err = err / (rm + eps)
+        if body is not None:
+            err = np.where(body, err, np.float32(0)).astype(np.float32)
     return err
 
 

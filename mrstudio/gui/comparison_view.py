@@ -32,14 +32,19 @@ class ComparisonView(QtWidgets.QWidget):
         self.playback.mode_changed.connect(self.grid.set_mode)
         self.playback.window_changed.connect(self._window_changed)
         self.playback.auto_window.connect(self.auto_window)
+        self.playback.preset_chosen.connect(self.apply_preset)
         self.grid.cursor_moved.connect(self._cursor_moved)
         self.grid.line_changed.connect(self._line_changed)
+        self.grid.step_requested.connect(self.playback.step)
+        self.grid.window_dragged.connect(lambda levels: self.playback.set_window(*levels, silent=False))
 
-    def show_stacks(self, stacks: dict[str, np.ndarray], ref: str | None, titles: dict[str, str] | None = None) -> None:
-        """Put ``stacks`` in the grid (the window and frame range reset when their shape changes)."""
+    def show_stacks(self, stacks: dict[str, np.ndarray], ref: str | None, titles: dict[str, str] | None = None,
+                    signed: set[str] | None = None) -> None:
+        """Put ``stacks`` in the grid (the window and frame range reset when their shape changes); ``signed``:
+        names shown on a diverging scale (differences)."""
         grid, bar = self.grid, self.playback
         first = not grid.stacks or next(iter(grid.stacks.values())).shape != next(iter(stacks.values())).shape
-        grid.set_stacks(stacks, titles or {n: f"<b>{n}</b>" for n in stacks}, ref)
+        grid.set_stacks(stacks, titles or {n: f"<b>{n}</b>" for n in stacks}, ref, signed=signed)
         if first:
             top = float(max(np.percentile(s, 99.9) for s in stacks.values())) * 1.5 or 1.0
             lo = float(min(s.min() for s in stacks.values()))
@@ -58,6 +63,15 @@ class ComparisonView(QtWidgets.QWidget):
             self.playback.window_slider.setValue(display_levels(ref if ref is not None
                                                                 else next(iter(grid.stacks.values()))))
 
+    def apply_preset(self, name: str) -> None:
+        """A window preset: Auto (the reference's percentiles) or a CT one (level/width in HU)."""
+        from ..workspace.viewing import AUTO, preset_levels
+
+        if name == AUTO:
+            self.auto_window()
+        else:
+            self.playback.set_window(*preset_levels(name), silent=False)
+
     def _window_changed(self, value) -> None:
         self.grid.set_window(*value)
         self._update_profiles()
@@ -71,10 +85,11 @@ class ComparisonView(QtWidgets.QWidget):
         if y < 0:  # the ROI moved: ROI statistics change
             self.roi_moved.emit()
             return
-        vals = self.grid.values_at(y, x)
-        text = " · ".join(f"{n.split(' (')[0]} {v:.4g}" for n, v in vals.items() if v is not None)
+        text = " · ".join(f"{n.split(' (')[0]} {p.unit + ' ' if p.unit else ''}{v:.4g}"
+                          for n, p in self.grid.panels.items() if (v := p.value_at(y, x)) is not None)
         frame = self.playback.frame_slider.value()
-        self.cursor_text.emit(f"y {int(y)}, x {int(x)}, frame {frame}: {text}" if text else "")
+        axis = self.playback.axis_label.text().lower()
+        self.cursor_text.emit(f"y {int(y)}, x {int(x)}, {axis} {frame}: {text}" if text else "")
 
     def _line_changed(self, p0, p1) -> None:
         if self.grid.stacks:

@@ -21,6 +21,8 @@ from superqt.utils import create_worker
 
 from ..core.jobs import Cancelled, CancelToken
 
+MIN_THREADS = 4  # worker threads at least, whatever the core count (jobs mostly wait on numpy and torch)
+
 
 @dataclass
 class Job:
@@ -56,26 +58,39 @@ class JobBridge(QtCore.QObject):
 
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
+        pool = QtCore.QThreadPool.globalInstance()  # a live update must not queue behind CS and a superseded job
+        pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_THREADS))
         self.jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
         self._relay = _Relay()
         self._relay.progress.connect(self._on_progress, QtCore.Qt.ConnectionType.QueuedConnection)
 
     def submit(self, title: str, func: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
-               **kwargs: Any) -> Job:
-        """Run ``func(*args, progress=…, cancel=…, **kwargs)`` in the background."""
+               on_yield: Callable[[Any], None] | None = None, **kwargs: Any) -> Job:
+        """Run ``func(*args, progress=…, cancel=…, **kwargs)`` in the background.
+
+        With ``on_yield``, ``func`` is a generator function: each value it yields is handed to
+        ``on_yield`` on the GUI thread as soon as it is ready (napari's generator workers), and a
+        cancelled job stops at its next check.
+        """
         job = Job(next(self._ids), title)
         relay = self._relay
 
         def progress(fraction: float, message: str = "") -> None:
             relay.progress.emit(job.id, float(fraction), message)
 
-        def run() -> Any:
-            return func(*args, progress=progress, cancel=job.token, **kwargs)
+        if on_yield is None:
+            def run() -> Any:
+                return func(*args, progress=progress, cancel=job.token, **kwargs)
+        else:
+            def run() -> Any:  # a generator function: superqt makes a GeneratorWorker of it
+                return (yield from func(*args, progress=progress, cancel=job.token, **kwargs))
 
         worker = create_worker(run, _start_thread=False, _ignore_errors=True)  # errors go to _on_error
         job.worker = worker
         worker.started.connect(lambda: self._set(job, status="running"))
+        if on_yield is not None:
+            worker.yielded.connect(lambda value: on_yield(value) if not job.token.cancelled else None)
         if on_done is not None:
             worker.returned.connect(on_done)
         worker.returned.connect(lambda _r: self._set(job, status="done", fraction=1.0, ended=time.perf_counter()))

@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.errors import StudyError
 from ..recon.cs import CSConfig
-from ..workspace.cine import MethodSpec, cnn_spec, unrolled_spec
+from ..workspace.cine import NEAREST, MethodSpec, cnn_spec, unrolled_spec
 
 
 class MethodsPanel(QtWidgets.QWidget):
@@ -36,6 +36,9 @@ class MethodsPanel(QtWidgets.QWidget):
             b.setChecked(True)
         self.model = QtWidgets.QComboBox()
         self.model.setToolTip("shipped models (models/) and checkpoints you added")
+        self.model.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)
+        self.model.setStyleSheet("QComboBox { combobox-popup: 0; }")  # a list under the box, not over the current item
         self.add_ckpt = QtWidgets.QPushButton("Add checkpoint…")
         self.add_ckpt.clicked.connect(self._add_checkpoint)
         self.card = QtWidgets.QTextBrowser()
@@ -47,6 +50,7 @@ class MethodsPanel(QtWidgets.QWidget):
         self.cs_lam_w = self._lam_box(defaults.lam_wavelet, "l1-wavelet weight (data scaled as BART does)")
         self.cs_lam = self._lam_box(defaults.lam_temporal, "temporal total-variation weight (data scaled as BART does)")
         self.run_btn = QtWidgets.QPushButton("Run")
+        self.run_btn.setToolTip("add the ticked methods to the comparison and run what is not cached yet (Ctrl+R)")
         self.run_btn.setDefault(True)
         self.run_btn.clicked.connect(self.run_requested)
         form = QtWidgets.QFormLayout()
@@ -63,6 +67,7 @@ class MethodsPanel(QtWidgets.QWidget):
         layout.addWidget(self.unrolled)
         layout.addWidget(self.add_ckpt)
         layout.addWidget(QtWidgets.QLabel("Model card"))
+        self.card.setMinimumHeight(80)
         layout.addWidget(self.card, 1)
         layout.addWidget(self.run_btn)
         self.model.currentIndexChanged.connect(self._show_card)
@@ -74,7 +79,10 @@ class MethodsPanel(QtWidgets.QWidget):
         current = select or self.model.currentData()
         self.model.blockSignals(True)
         self.model.clear()
-        for card in list_models(task=CINE_TASK):
+        cards = list_models(task=CINE_TASK)
+        if any(c.loss == "l2" and c.accel for c in cards):
+            self.model.addItem(f"l2, {NEAREST} of the mask (follows R)", None)
+        for card in cards:
             self.model.addItem(card.name, card.name)
         for path in getattr(self, "_extra", []):
             self.model.addItem(Path(path).name, path)
@@ -86,10 +94,32 @@ class MethodsPanel(QtWidgets.QWidget):
         self._show_card()
 
     def select_model(self, name: str | None) -> None:
-        if name:
-            i = self.model.findData(name)
-            if i >= 0:
-                self.model.setCurrentIndex(i)
+        """Choose model ``name``; ``None``: the entry that follows the mask's R."""
+        i = self.model.findData(name) if name else next((j for j in range(self.model.count())
+                                                         if self.model.itemData(j) is None), -1)
+        if i >= 0:
+            self.model.setCurrentIndex(i)
+
+    def state(self) -> dict:
+        """What the settings remember: ticked methods, the model, the CS parameters."""
+        return {"zero": self.zero.isChecked(), "cs": self.cs.isChecked(), "cnn": self.cnn.isChecked(),
+                "dc": self.dc.isChecked(), "unrolled": self.unrolled.isChecked(), "model": self.model.currentData(),
+                "cs_iters": self.cs_iters.value(), "cs_lam_wavelet": self.cs_lam_w.value(),
+                "cs_lam_temporal": self.cs_lam.value()}
+
+    def restore(self, state: dict) -> None:
+        """Set what :meth:`state` gave (unknown or garbled entries are skipped)."""
+        for key, box in (("zero", self.zero), ("cs", self.cs), ("cnn", self.cnn), ("dc", self.dc),
+                         ("unrolled", self.unrolled)):
+            if isinstance(state.get(key), bool) and box.isEnabled():
+                box.setChecked(state[key])
+        if "model" in state and (state["model"] is None or isinstance(state["model"], str)):
+            self.select_model(state["model"])
+        for key, box in (("cs_iters", self.cs_iters), ("cs_lam_wavelet", self.cs_lam_w),
+                         ("cs_lam_temporal", self.cs_lam)):
+            v = state.get(key)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and box.minimum() <= v <= box.maximum():
+                box.setValue(v)
 
     def _add_checkpoint(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Add a cine checkpoint", "", "Checkpoint (*.pt)")
@@ -111,7 +141,9 @@ class MethodsPanel(QtWidgets.QWidget):
     def _show_card(self, *_args) -> None:
         name = self.model.currentData()
         if not name:
-            self.card.setHtml("<i>No CNN models found in models/.</i>")
+            self.card.setHtml("<i>No CNN models found in models/.</i>" if self.model.count() == 0 else
+                              "The installed l2 U-Net trained at the R nearest the mask's effective R; it "
+                              "changes as you change R. A panel whose model was trained at another R is flagged.")
             return
         from ..io.model_store import read_card, resolve_model
 
@@ -146,11 +178,11 @@ class MethodsPanel(QtWidgets.QWidget):
             params = (("iters", self.cs_iters.value()), ("lam_wavelet", round(self.cs_lam_w.value(), 6)),
                       ("lam_temporal", round(self.cs_lam.value(), 6)))
             out.append(MethodSpec("cs", params, label="CS (l1-ESPIRiT)"))
-        model = self.model.currentData()
-        if self.cnn.isChecked() and model:
+        model = self.model.currentData()  # None: the model follows the mask's R
+        if self.cnn.isChecked() and self.model.count():
             out.append(cnn_spec(model))
         if self.unrolled.isChecked() and self.unrolled_model:
             out.append(unrolled_spec(self.unrolled_model))
-        if self.dc.isChecked() and model:
+        if self.dc.isChecked() and self.model.count():
             out.append(cnn_spec(model, dc=True))
         return out

@@ -15,7 +15,11 @@ COLOURS = [(230, 230, 230), (255, 140, 0), (0, 190, 255), (120, 220, 80), (230, 
 
 
 class MetricsPanel(QtWidgets.QWidget):
-    """PSNR / SSIM / NMSE / time / device per method, per-frame curves, ROI mean/sd and its time curve."""
+    """PSNR / SSIM / NMSE / time / device per method, per-frame curves, ROI mean/sd and its time curve.
+
+    Updates in place (curves get new data, cells new text), so that the live loop can refresh
+    it on every result without stalling the event loop.
+    """
 
     COLUMNS = ("method", "R (eff.)", "PSNR dB", "SSIM", "NMSE", "time s", "device", "ROI mean", "ROI sd")
 
@@ -25,18 +29,21 @@ class MetricsPanel(QtWidgets.QWidget):
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumWidth(160)
         self.reference_label = QtWidgets.QLabel("reference: —")
+        self.reference_label.setWordWrap(True)
         copy = QtWidgets.QPushButton("Copy as CSV")
         copy.clicked.connect(self.copy_csv)
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.reference_label, 1)
         top.addWidget(copy)
         self.curves = pg.PlotWidget(title="per-frame PSNR (dB)")
-        self.curves.addLegend(offset=(5, 5))
+        self.legend = self.curves.addLegend(offset=(5, 5))
         self.curves.setLabel("bottom", "frame")
         self.roi_curves = pg.PlotWidget(title="ROI mean over time")
         self.roi_curves.setLabel("bottom", "frame")
+        for plot in (self.curves, self.roi_curves):
+            plot.setMinimumSize(120, 80)
         left = QtWidgets.QVBoxLayout()
         left.addLayout(top)
         left.addWidget(self.table, 1)
@@ -45,36 +52,96 @@ class MetricsPanel(QtWidgets.QWidget):
         layout.addWidget(self.curves, 3)
         layout.addWidget(self.roi_curves, 3)
         self.rows: list[list[str]] = []
+        self._columns: tuple[str, ...] = self.COLUMNS
+        self._psnr: dict[str, pg.PlotDataItem] = {}
+        self._roi: dict[str, pg.PlotDataItem] = {}
 
     def update_metrics(self, results: dict, accel_eff: float, reference_kind: str | None,
-                       stacks: dict[str, np.ndarray], roi: tuple[slice, slice] | None) -> None:
+                       stacks: dict[str, np.ndarray], roi: tuple[slice, slice] | None,
+                       stale: set[str] | frozenset[str] = frozenset()) -> None:
+        """One row per stack; ``results`` (name → ReconResult) give the scores, ``stale`` names are marked."""
+        from ..core.masks import accel_effective
+
+        if self._columns != self.COLUMNS:
+            self.table.setColumnCount(len(self.COLUMNS))
+            self.table.setHorizontalHeaderLabels(self.COLUMNS)
+            self._columns, self.rows = self.COLUMNS, []
+
         self.reference_label.setText(f"reference: <b>{reference_kind or '—'}</b> · metrics on magnitudes, "
                                      "data range of the reference")
-        self.rows = []
-        self.curves.clear()
-        self.roi_curves.clear()
-        for i, (name, stack) in enumerate(stacks.items()):
+        rows, psnr, roi_mean = [], {}, {}
+        for name, stack in stacks.items():
             res = results.get(name)
             stats = roi_stats(stack, *roi) if roi else None
-            colour = COLOURS[i % len(COLOURS)]
             if res is not None and res.scores:
                 s = res.scores
-                row = [name, f"{accel_eff:.2f}", f"{s['psnr']:.2f}", f"{s['ssim']:.4f}", f"{s['nmse']:.3g}",
-                       f"{res.seconds:.2f}", res.device]
-                self.curves.plot(s["psnr_frames"], pen=pg.mkPen(colour, width=2), name=name)
+                r = accel_effective(res.mask) if res.mask is not None else accel_eff
+                row = [name + (" (stale)" if name in stale else ""), f"{r:.2f}", f"{s['psnr']:.2f}",
+                       f"{s['ssim']:.4f}", f"{s['nmse']:.3g}", f"{res.seconds:.2f}", res.device]
+                psnr[name] = s["psnr_frames"]
             else:
                 row = [name, "—", "—", "—", "—", "—", "—"]
             row += [f"{stats['mean']:.4g}", f"{stats['sd']:.4g}"] if stats else ["—", "—"]
             if stats is not None and len(stats["mean_frames"]):
-                self.roi_curves.plot(stats["mean_frames"], pen=pg.mkPen(colour, width=2))
-            self.rows.append(row)
-        self.table.setRowCount(len(self.rows))
-        for r, row in enumerate(self.rows):
-            for c, text in enumerate(row):
-                self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+                roi_mean[name] = stats["mean_frames"]
+            rows.append(row)
+        self._curves(self.curves, self._psnr, psnr, list(stacks), legend=True)
+        self._curves(self.roi_curves, self._roi, roi_mean, list(stacks))
+        self._table(rows)
+
+    def _curves(self, plot: pg.PlotWidget, items: dict[str, pg.PlotDataItem], data: dict, order: list[str],
+                legend: bool = False) -> None:
+        """Give each curve its new data; add or remove curves only when the set of names changed (a result
+        waiting for its scores keeps its curve)."""
+        names = [n for n in order if n in data or n in items]
+        if list(items) != names:
+            for item in items.values():
+                plot.removeItem(item)
+            if legend:
+                self.legend.clear()
+            items.clear()
+            for name in names:
+                pen = pg.mkPen(COLOURS[order.index(name) % len(COLOURS)], width=2)
+                items[name] = plot.plot(np.asarray(data.get(name, [])), pen=pen, name=name if legend else None)
+            return
+        for name, item in items.items():
+            if name in data:
+                item.setData(np.asarray(data[name]))
+
+    def _table(self, rows: list[list[str]]) -> None:
+        resize = len(rows) != self.table.rowCount() or [r[0] for r in rows] != [r[0] for r in self.rows]
+        self.rows = rows
+        self.table.setUpdatesEnabled(False)
+        try:
+            self.table.setRowCount(len(rows))
+            for r, row in enumerate(rows):
+                for c, text in enumerate(row):
+                    item = self.table.item(r, c)
+                    if item is None:
+                        self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+                    elif item.text() != text:
+                        item.setText(text)
+            if resize:
+                self.table.resizeColumnsToContents()
+        finally:
+            self.table.setUpdatesEnabled(True)
+
+    HOLDOUT_COLUMNS = ("hold-out", "gap", "PSNR dB", "SSIM", "RMSE", "time s", "device")
+
+    def show_holdouts(self, holdouts: dict) -> None:
+        """The hold-out scores of a volume's interpolators, one row each (the CT workspace's metrics)."""
+        self.reference_label.setText("reference: <b>the held-out slices</b> · PSNR/SSIM on the HU window (CT) or the "
+                                     "robust range, scaled to [0, 1]")
+        self.table.setColumnCount(len(self.HOLDOUT_COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.HOLDOUT_COLUMNS)
+        self.rows = []
+        self._columns = self.HOLDOUT_COLUMNS
+        self._table([[name, str(h["factor"]), f"{h['psnr']:.2f}", f"{h['ssim']:.4f}",
+                      f"{h['rmse']:.1f} {h.get('rmse_units', '')}".strip(), f"{h['seconds']:.2f}", str(h.get("device", ""))]
+                     for name, h in holdouts.items()])
 
     def csv(self) -> str:
-        lines = [",".join(self.COLUMNS)] + [",".join(row) for row in self.rows]
+        lines = [",".join(self._columns)] + [",".join(row) for row in self.rows]
         return "\n".join(lines) + "\n"
 
     def copy_csv(self) -> None:
@@ -98,6 +165,7 @@ class ProfilePanel(QtWidgets.QWidget):
         self.profiles: dict[str, np.ndarray] = {}
         self.frame = 0
         self._extent: tuple[int, int] | None = None
+        self._made: dict[str, tuple] = {}  # name → (stack, line, profile): unchanged stacks are not sampled again
 
     def update_profiles(self, stacks: dict[str, np.ndarray], p0, p1, levels: tuple[float, float]) -> None:
         rebuilt = set(stacks) != set(self.items)
@@ -115,7 +183,12 @@ class ProfilePanel(QtWidgets.QWidget):
                 plot.addItem(marker)
                 self.plots[name], self.items[name], self.markers[name] = plot, img, marker
             link_axes(list(self.plots.values()))
-        self.profiles = {n: line_profile(s, p0, p1).T for n, s in stacks.items()}  # (position, frame)
+        key = (tuple(np.round(p0, 3)), tuple(np.round(p1, 3)))
+        cache = {n: self._made[n][2] for n, s in stacks.items()
+                 if n in self._made and self._made[n][0] is s and self._made[n][1] == key}
+        self.profiles = {n: cache[n] if n in cache else line_profile(s, p0, p1).T
+                         for n, s in stacks.items()}  # (position, frame)
+        self._made = {n: (s, key, self.profiles[n]) for n, s in stacks.items()}
         for name, prof in self.profiles.items():
             self.items[name].setImage(prof, levels=levels or display_levels(prof), autoLevels=False)
         extent = next(iter(self.profiles.values())).shape if self.profiles else None

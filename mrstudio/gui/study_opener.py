@@ -1,4 +1,4 @@
-"""File → Open: studies, DICOM folders (with a series browser when there are several), recent files."""
+"""File → Open: studies, DICOM folders (with the series browser table when there are several), recent files."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ class StudyOpener:
             self.open_dicom_folder(folder)
 
     def open_dicom_folder(self, folder: str, choose=None) -> Job | None:
-        """Open a DICOM folder; with several series, ask which (``choose`` picks in tests)."""
+        """Open a DICOM folder; with several series, the series browser asks which (``choose(labels) -> label``
+        picks in tests and scripts)."""
         from ..io.dicom_read import list_series
 
         try:
@@ -69,14 +70,16 @@ class StudyOpener:
             return None
         pick = series[0]["index"]
         if len(series) > 1:
-            labels = [series_label(s) for s in series]
             if choose is None:
-                label, ok = QtWidgets.QInputDialog.getItem(self.win, "Choose a series", "Series:", labels, 0, False)
-                if not ok:
+                from .series_browser import SeriesBrowser
+
+                browser = SeriesBrowser(series, folder, self.win)
+                if not browser.exec() or browser.chosen is None:
                     return None
+                pick = browser.chosen
             else:
-                label = choose(labels)
-            pick = series[labels.index(label)]["index"]
+                labels = [series_label(s) for s in series]
+                pick = series[labels.index(choose(labels))]["index"]
         return self.open_path(folder, series=pick)
 
     def open_path(self, path: str, series: int | str | None = None) -> Job:

@@ -68,6 +68,7 @@ class VolumeController:
             truth = r["truth"].reshape(-1, *r["truth"].shape[2:])
             pred = r["pred"].reshape(-1, *r["pred"].shape[2:])
             win.show_stacks({"held-out truth": truth, label: pred}, "held-out truth")
+            win.metrics.show_holdouts(ws.holdouts)
             scale = "HU −1000…1000" if r["intensity"]["kind"] == "hu-window" else "robust range"
             text = (f"{label}, hold-out gap {factor}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f} "
                     f"({scale} → [0, 1]), RMSE {r['rmse']:.1f} {r['rmse_units']}, {r['seconds']:.2f} s")
@@ -75,10 +76,12 @@ class VolumeController:
             ws.apply_interpolation(r)
             new = r.study.volume
             nearest = study.volume[np.minimum(np.round(np.arange(len(new)) / factor).astype(int), study.shape[0] - 1)]
-            win.show_stacks({"original (nearest)": nearest, f"{label} ×{factor}": new}, None)
+            same = {name: res for name, res in ws.interpolations.items() if res.factor == factor}  # side by side
+            win.show_stacks({"original (nearest)": nearest, **{name: res.study.volume for name, res in same.items()}},
+                            None)
             win.playback.frame_slider.setValue(len(new) // 2 + 1)  # an inserted slice
-            win.reformat.show_volumes({"original": study.volume, f"{label} ×{factor}": new},
-                                      {"original": study.spacing[0], f"{label} ×{factor}": r.study.spacing[0]},
+            win.reformat.show_volumes({"original": study.volume, **{n: res.study.volume for n, res in same.items()}},
+                                      {"original": study.spacing[0], **{n: res.study.spacing[0] for n, res in same.items()}},
                                       study.spacing[2], levels=volume_levels(study))
             text = (f"{label} ×{factor}: {study.shape[0]} → {new.shape[0]} slices, {r.study.spacing[0]:.3g} mm, "
                     f"{r.seconds:.2f} s on {r.device}")

@@ -70,9 +70,15 @@ def run_recon(study: CineStudy, mask: np.ndarray, method: str, *, device: str = 
     result = ReconResult(image=np.asarray(image, dtype=np.complex64), method=method, mask=mask, seconds=seconds,
                          device=device, params=dict(params), load_seconds=t1 - t0, model=model)
     if evaluate:
-        ref, kind = reference or reference_image(study, device=device, progress=sub_progress(progress, 0.9, 1.0),
-                                                 cancel=cancel)
-        result.scores = score(result.image, ref).as_dict()
-        result.reference_kind = kind
-        result.reference = np.abs(ref).astype(np.float32)
+        score_result(result, reference or reference_image(study, device=device,
+                                                          progress=sub_progress(progress, 0.9, 1.0), cancel=cancel))
+    return result
+
+
+def score_result(result: ReconResult, reference: tuple[np.ndarray, str]) -> ReconResult:
+    """Score ``result`` against ``reference`` ``(image, kind)`` in place (what ``run_recon`` does when it evaluates)."""
+    ref, kind = reference
+    result.scores = score(result.image, ref).as_dict()
+    result.reference_kind = kind
+    result.reference = np.abs(ref).astype(np.float32)
     return result
