@@ -193,12 +193,15 @@ def test_train_on_a_folder_of_cmrxrecon_files(tmp_path):
 def test_bench_ct_quick(tmp_path):
     out = tmp_path / "ct.md"
     p = run("bench", "ct", "--quick", "--device", "cpu", "--out", str(out), "--json")
-    rows = {r["method"]: r for r in json.loads(p.stdout)["rows"]}
+    res = json.loads(p.stdout)
+    anatomy = {(r["factor"], r["method"]) for r in res["anatomy"]["rows"]}
+    assert {(3, "linear"), (6, "cubic"), (3, "throughplane (interp-throughplane)")} <= anatomy
+    rows = {r["method"]: r for r in res["ct"]["rows"]}
     assert {"linear", "cubic"} <= set(rows) and rows["linear"]["psnr_mean"] > 15
     text = out.read_text()
-    assert "Large gap" in text and "Command: `mrstudio bench ct --quick" in text
-    assert (tmp_path / "bench-ct.png").stat().st_size > 1000
-    large = json.loads(p.stdout)["large"]
+    assert "Real anatomy" in text and "Large gap" in text and "Command: `mrstudio bench ct --quick" in text
+    assert (tmp_path / "bench-ct.png").stat().st_size > 1000 and (tmp_path / "bench-interp-anatomy.png").exists()
+    large = res["ct"]["large"]
     assert {r["method"] for r in large["rows"]} == set(rows)
     cost = {r["method"]: r for r in large["cost"]}
     assert cost["linear"]["slices_out"] == 3 * cost["linear"]["slices_in"] - 2
