@@ -215,9 +215,11 @@ def test_bench_gui_quick(tmp_path):
     p = subprocess.run([sys.executable, "-m", "mrstudio", "bench", "gui", "--quick", "--out", str(out), "--json"],
                        capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stderr
-    rows = json.loads(p.stdout)["rows"]
-    assert {r["mode"] for r in rows} == {"image", "error"} and all(r["fps"] > 0 for r in rows)
-    assert "frames per second" in out.read_text()
+    res = json.loads(p.stdout)
+    assert {r["mode"] for r in res["scrub"]} == {"image", "error"} and all(r["fps"] > 0 for r in res["scrub"])
+    assert res["live"]["strokes"] and res["startup"][0]["window"] > 0
+    text = out.read_text()
+    assert "live" in text.lower() and "start-up" in text.lower()
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak RSS needs Linux /proc")
