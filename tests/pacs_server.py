@@ -22,6 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ORTHANC = shutil.which("Orthanc") or ("/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists() else None)
 _PLUGINS = [Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so"), *sorted(Path("/usr/lib/orthanc").glob(
     "libOrthancDicomWeb.so*"))]
@@ -220,3 +222,28 @@ def _write_series(folder: Path) -> dict[str, Path]:
     ct = patient(thick(make_ct_phantom(size=32, slices=18, seed=20_001), 3), "ct")
     out["ct"] = write_interpolation(interpolate(ct, "linear", 2), folder / "ct")
     return out
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real Orthanc for the test module (imported by each module as a fixture)."""
+    srv = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
+    yield srv
+    srv.kill()  # a graceful stop takes Orthanc a second or two; its storage is temporary anyway
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``mrstudio ARGS`` in this process: ``(exit status, stdout, stderr)``."""
+    from mrstudio.cli import main
+
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def pixels_by_uid(folder: Path) -> dict[str, tuple[str, bytes]]:
+    """SOPInstanceUID → (SeriesInstanceUID, PixelData) of every file in ``folder``."""
+    import pydicom
+
+    return {str(d.SOPInstanceUID): (str(d.SeriesInstanceUID), bytes(d.PixelData))
+            for d in (pydicom.dcmread(f) for f in sorted(folder.glob("*.dcm")))}

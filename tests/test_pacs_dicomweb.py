@@ -7,20 +7,24 @@ import logging
 import socket
 import time
 
-import pydicom
 import pytest
-from pacs_server import CALLING_AET, DICOMWEB_PLUGIN, ORTHANC, PATIENTS, SKIP_REASON, Orthanc, free_port, write_series
+from pacs_server import (  # noqa: F401 (server: the Orthanc fixture)
+    CALLING_AET,
+    DICOMWEB_PLUGIN,
+    ORTHANC,
+    PATIENTS,
+    SKIP_REASON,
+    Orthanc,
+    cli,
+    free_port,
+    pixels_by_uid,
+    server,
+    write_series,
+)
 
 pytestmark = [pytest.mark.skipif(ORTHANC is None, reason=SKIP_REASON),
               pytest.mark.skipif(DICOMWEB_PLUGIN is None, reason="Orthanc's DICOMweb plugin (orthanc-dicomweb) is missing")]
 pytest.importorskip("dicomweb_client")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    yield srv
-    srv.kill()
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +48,6 @@ def series(tmp_path_factory):
     return write_series(tmp_path_factory.mktemp("series"))
 
 
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    from mrstudio.cli import main
-
-    rc = main(list(args))
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
 @pytest.fixture(scope="module")
 def stored(config, series, server):
     """Both series sent by STOW-RS (the CLI's send to the DICOMweb root)."""
@@ -59,11 +55,6 @@ def stored(config, series, server):
     from mrstudio.pacs.send import send_path
 
     return {kind: send_path(parse_node(server.dicomweb), folder) for kind, folder in series.items()}
-
-
-def pixels_by_uid(folder) -> dict[str, tuple[str, bytes]]:
-    return {str(d.SOPInstanceUID): (str(d.SeriesInstanceUID), bytes(d.PixelData))
-            for d in (pydicom.dcmread(f) for f in sorted(folder.glob("*.dcm")))}
 
 
 def test_echo_is_a_qido_search(capsys, server):

@@ -8,19 +8,21 @@ import socket
 import time
 
 import numpy as np
-import pydicom
 import pytest
-from pacs_server import CALLING_AET, ORTHANC, PATIENTS, SKIP_REASON, Orthanc, free_port, write_series
+from pacs_server import (  # noqa: F401 (server: the Orthanc fixture)
+    CALLING_AET,
+    ORTHANC,
+    PATIENTS,
+    SKIP_REASON,
+    cli,
+    free_port,
+    pixels_by_uid,
+    server,
+    write_series,
+)
 
 pytestmark = pytest.mark.skipif(ORTHANC is None, reason=SKIP_REASON)
 pytest.importorskip("pynetdicom")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    yield srv
-    srv.kill()  # a graceful stop takes Orthanc a second or two; its storage is temporary anyway
 
 
 @pytest.fixture(scope="module")
@@ -53,23 +55,6 @@ def stored(config, series):
 
     node = parse_node("test")
     return {kind: send_path(node, folder) for kind, folder in series.items()}
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    from mrstudio.cli import main
-
-    rc = main(list(args))
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def pixels_by_uid(folder) -> dict[str, tuple[str, bytes]]:
-    """SOPInstanceUID → (SeriesInstanceUID, PixelData) of every file in ``folder``."""
-    out = {}
-    for f in sorted(folder.glob("*.dcm")):
-        d = pydicom.dcmread(f)
-        out[str(d.SOPInstanceUID)] = (str(d.SeriesInstanceUID), bytes(d.PixelData))
-    return out
 
 
 def test_echo(capsys, server):

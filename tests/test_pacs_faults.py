@@ -6,17 +6,10 @@ import json
 
 import pydicom
 import pytest
-from pacs_server import CALLING_AET, ORTHANC, SKIP_REASON, Orthanc, write_series
+from pacs_server import CALLING_AET, ORTHANC, SKIP_REASON, server, write_series  # noqa: F401 (server: the Orthanc fixture)
 
 pytestmark = pytest.mark.skipif(ORTHANC is None, reason=SKIP_REASON)
 pytest.importorskip("pynetdicom")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    yield srv
-    srv.kill()
 
 
 @pytest.fixture

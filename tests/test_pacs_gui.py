@@ -5,20 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from pacs_server import CALLING_AET, ORTHANC, SKIP_REASON, Orthanc, write_series
+from pacs_server import CALLING_AET, ORTHANC, SKIP_REASON, server, write_series  # noqa: F401 (server: the Orthanc fixture)
 
 pytestmark = pytest.mark.skipif(ORTHANC is None, reason=SKIP_REASON)
 pytest.importorskip("pytestqt")
 pytest.importorskip("pynetdicom")
 
 from PySide6 import QtCore  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    yield srv
-    srv.kill()
 
 
 @pytest.fixture(scope="module")

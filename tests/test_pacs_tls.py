@@ -8,7 +8,7 @@ import time
 
 import pydicom
 import pytest
-from pacs_server import CALLING_AET, ORTHANC, SKIP_REASON, Orthanc, make_certificates, write_series
+from pacs_server import CALLING_AET, ORTHANC, SKIP_REASON, Orthanc, cli, make_certificates, write_series
 
 pytestmark = [pytest.mark.skipif(ORTHANC is None, reason=SKIP_REASON),
               pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")]
@@ -40,14 +40,6 @@ def env(server, other_ca, tmp_path, monkeypatch):
     monkeypatch.setenv("MRSTUDIO_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("MRSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    from mrstudio.cli import main
-
-    rc = main(list(args))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_tls_echo_send_find_get(capsys, server, env, tmp_path):
