@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,4 +52,34 @@ def atomic_path(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_folder(folder: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary sibling folder (``.NAME.XXXX.part``); rename it onto ``folder`` if the block succeeds.
+
+    An existing non-empty ``folder`` needs ``force`` (checked before and again at the end, in case it
+    was filled meanwhile) and is replaced only once the new one is complete. On any exception the
+    temporary folder is removed and ``folder`` is untouched.
+    """
+    folder = check_folder_target(folder, force)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
+    try:
+        yield tmp
+        old = None
+        if folder.exists():
+            if not force and any(folder.iterdir()):
+                raise StudyError(folder, "was filled meanwhile (by another writer); nothing replaced")
+            old = folder.with_name(f".{folder.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            folder.rename(old)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give the folder the usual mode
+        tmp.rename(folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +33,7 @@ from ..core.errors import StudyError
 from ..core.geometry import Geometry
 from ..core.jobs import CancelToken, Progress, check, report
 from ..core.study import CineStudy, VolumeStudy
-from .atomic import check_folder_target
+from .atomic import atomic_folder
 
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -125,28 +122,13 @@ def _base_dataset(sop_class: str, modality: str, source: Any, anonymize: bool, s
 
 def _write_series(datasets, folder: Path, force: bool, progress: Progress | None, cancel: CancelToken | None) -> Path:
     """Write datasets into ``folder`` via a temporary sibling folder renamed into place."""
-    folder = check_folder_target(folder, force)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
-    try:
+    folder = Path(folder)
+    with atomic_folder(folder, force) as tmp:
         n = len(datasets)
         for i, ds in enumerate(datasets):
             check(cancel)
             ds.save_as(tmp / f"IM{i + 1:05d}.dcm", enforce_file_format=True)
             report(progress, (i + 1) / n, f"DICOM {i + 1}/{n}")
-        old = None
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            folder.rename(old)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give the folder the usual mode
-        tmp.rename(folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
 
 

@@ -11,8 +11,6 @@ named by SeriesInstanceUID.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,30 +43,12 @@ def retrieve_into(final: str | Path, fetch: Callable[[Path], object], force: boo
     untouched. An existing non-empty ``final`` needs ``force`` (it is replaced only after
     the new retrieve completed).
     """
-    from ..io.atomic import check_folder_target
+    from ..io.atomic import atomic_folder
 
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    check_folder_target(final, force)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
-    try:
+    with atomic_folder(final, force) as tmp:
         fetch(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700
-        old = None
-        if final.exists():
-            if not force and any(final.iterdir()):  # filled meanwhile (another retrieve of the same series)
-                raise StudyError(final, "was filled by another retrieve meanwhile; nothing replaced")
-            old = final.with_name(f".{final.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            final.rename(old)
-        tmp.rename(final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 
