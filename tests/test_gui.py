@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+from gui_tools import comparison_window, small_settings
 
 pytest.importorskip("pytestqt")
 
@@ -14,27 +15,13 @@ from mrstudio.core.study import VolumeStudy  # noqa: E402
 
 @pytest.fixture
 def settings(tmp_path):
-    s = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    s.setValue("accel", 4.0)  # the small phantom has 8 frames × 64 lines: R 15 would leave 4 lines a frame
-    return s
+    return small_settings(tmp_path)
 
 
 @pytest.fixture
 def window(qtbot, small_phantom, settings):
-    from mrstudio.gui.app import make_app
-    from mrstudio.gui.main_window import MainWindow
-
-    make_app()
-    w = MainWindow(None, device="cpu", settings=settings)
-    w.methods.cs_iters.setValue(20)
-    w.methods.unrolled.setChecked(False)  # these tests follow the paper's three; the unrolled one has its own
-    w.set_study(small_phantom)
-    qtbot.addWidget(w)
-    w.show()
-    assert w.bridge.wait_all(120)
-    yield w
-    w.bridge.cancel_all()
-    w.bridge.wait_all(10)
+    # unrolled unticked: these tests follow the paper's three; the unrolled one has its own
+    yield from comparison_window(qtbot, small_phantom, settings, cs_iters=20)
 
 
 def test_default_comparison_fills_grid_and_metrics(window):

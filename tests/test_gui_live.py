@@ -3,6 +3,7 @@ caching, stale badges, removing and hiding panels, the R-mismatch flag."""
 
 import numpy as np
 import pytest
+from gui_tools import comparison_window, small_settings
 
 pytest.importorskip("pytestqt")
 
@@ -13,27 +14,13 @@ CS, ZF, CNN = "CS (l1-ESPIRiT)", "Zero-filled", "CNN l2 (nearest R)"
 
 @pytest.fixture
 def settings(tmp_path):
-    s = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    s.setValue("accel", 4.0)  # 8 frames × 64 lines: R 15 would leave 4 lines a frame
-    return s
+    return small_settings(tmp_path)
 
 
 @pytest.fixture
 def window(qtbot, small_phantom, settings):
-    from mrstudio.gui.app import make_app
-    from mrstudio.gui.main_window import MainWindow
-
-    make_app()
-    w = MainWindow(None, device="cpu", settings=settings)
-    w.methods.cs_iters.setValue(10)
-    w.methods.unrolled.setChecked(False)  # the unrolled network is live too, but slower; one test keeps it
-    w.set_study(small_phantom)
-    qtbot.addWidget(w)
-    w.show()
-    assert w.bridge.wait_all(120)
-    yield w
-    w.bridge.cancel_all()
-    w.bridge.wait_all(10)
+    # unrolled unticked: the unrolled network is live too but slower; one test ticks it
+    yield from comparison_window(qtbot, small_phantom, settings, cs_iters=10)
 
 
 @pytest.fixture
