@@ -48,7 +48,7 @@ def test_frame_zoom_and_cursor_are_linked(window, qtbot):
     window.grid._hovered(panels[1], 20.5, 30.5)
     for p in panels:
         assert p.vline.isVisible() and p.vline.value() == pytest.approx(30.5)
-    text = window.cursor_label.text()
+    text = window.status.cursor_label.text()
     assert "y 20, x 30, frame 5" in text and "CS" in text
 
 
@@ -137,7 +137,7 @@ def test_exports(window, tmp_path):
 
     h5 = window.exports.result("CS (l1-ESPIRiT)", str(tmp_path / "cs.h5"))
     assert h5 is not None and h5.stat().st_size > 1000 and window.last_message == f"CS (l1-ESPIRiT) written to {h5}"
-    assert "show folder" in window.written_label.text()
+    assert "show folder" in window.status.written_label.text()
     import h5py
 
     with h5py.File(h5) as f:

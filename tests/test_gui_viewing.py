@@ -100,7 +100,7 @@ def test_hover_shows_values_in_the_display_mode_and_relative_error_is_over_the_b
     window.frame_slider.setValue(1)
     grid._hovered(grid.panels["Zero-filled"], 30.5, 20.5)
     err = abs(zf[1, 30, 20] - ref[1, 30, 20])
-    assert f"Zero-filled |err| {err:.4g}" in window.cursor_label.text()
+    assert f"Zero-filled |err| {err:.4g}" in window.status.cursor_label.text()
     assert grid.panels["Zero-filled"].value.toPlainText().endswith(f"|err| {err:.4g}")
     window.playback.mode.setCurrentText("Relative error")
     rel = grid.panels["Zero-filled"].stack

@@ -22,6 +22,7 @@ from ..core.study import CineStudy
 from ..workspace.cine import CineWorkspace, MethodSpec, loss_specs
 from .jobs import Job
 from .mask_editor import MaskEditor
+from .settings import save_mask_spec, saved_mask_spec
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -53,7 +54,7 @@ class CineController:
         """A new workspace for ``study``; with ``autorun``, the default comparison."""
         win = self.win
         frames, ny = study.frames, study.matrix[0]
-        spec = win.saved_mask_spec()
+        spec = saved_mask_spec(win.settings)
         ed = MaskEditor(frames, ny, spec, live=win.mask_editor.live.isChecked())
         win.set_mask_editor(ed)
         ed.mask_changed.connect(self.mask_edited)
@@ -146,7 +147,7 @@ class CineController:
             return
         ed = self.win.mask_editor
         ws.set_mask(ed.mask.copy(), ed.spec())
-        self.win.save_mask_spec(ed.spec())
+        save_mask_spec(self.win.settings, ed.spec())
         self._run(list(ws.layers) or self.win.methods.specs())
 
     def run_selected(self, defer_slow: bool = False) -> None:
