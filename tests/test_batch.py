@@ -161,6 +161,34 @@ def test_a_killed_worker_loses_nothing(tmp_path):
     assert len(list((tmp_path / "out").glob("*.cs.h5"))) == 6 and not list((tmp_path / "out").glob(".*"))
 
 
+def test_local_workers_keep_glibc_malloc_and_do_not_profile():
+    """Dask's fixed MALLOC_TRIM_THRESHOLD_ and its 10 ms stack sampler slowed CS on busy cores (bench batch)."""
+    import dask
+
+    from mrstudio.batch.engine import start_client
+
+    client, cluster, _ = start_client(1)
+    try:
+        env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"),
+                                  dask.config.get("distributed.worker.profile.enabled")))
+    finally:
+        client.close()
+        cluster.close()
+    assert list(env.values()) == [(None, "1", False)]
+
+
+def test_bench_batch_quick(tmp_path, capsys):
+    out = tmp_path / "batch.md"
+    assert main(["bench", "batch", "--quick", "--out", str(out), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    rows = {(r["method"], r["workers"]): r for r in res["rows"]}
+    assert set(rows) == {(m, w) for m in ("zero-filled", "cs") for w in (1, 2)}
+    assert all(r["done"] == r["studies"] == 4 and r["per_minute"] > 0 and r["warm_up"] > 0 for r in rows.values())
+    assert set(res["speedup"]) == {"zero-filled", "cs"} and all(v > 0 for v in res["speedup"].values())
+    text = out.read_text()
+    assert "Command: `" in text and "| cs | 2 |" in text and "warm-up" in text
+
+
 def test_batch_cli_errors_are_one_line(tmp_path, capsys):
     _phantoms(tmp_path / "d", 1)
     base = ["batch", "recon", "--studies", str(tmp_path / "d"), "--out", str(tmp_path / "o")]

@@ -95,6 +95,18 @@ def test_bad_spec(bad):
         MaskSpec(**bad)
 
 
+def test_parameter_errors_speak_words_to_the_gui_and_flags_to_the_cli(capsys):
+    from mrstudio.cli import main
+    from mrstudio.core.errors import ParameterError
+
+    with pytest.raises(ParameterError) as exc:
+        MaskSpec(accel=0.5)
+    assert str(exc.value).startswith("acceleration R: ") and "--" not in str(exc.value) and exc.value.flag == "--accel"
+    assert main(["recon", "--study", "phantom", "--size", "32", "--frames", "4", "--coils", "2",
+                 "--method", "zero-filled", "--accel", "0.5"]) == 2
+    assert capsys.readouterr().err.startswith("mrstudio: error: --accel: acceleration must be a number > 1")
+
+
 def test_too_high_accel():
     with pytest.raises(StudyError, match="fewer than one line"):
         make_mask(MaskSpec(accel=200), 20, 128)

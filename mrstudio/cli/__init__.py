@@ -24,7 +24,7 @@ COMMANDS = {"info": cmd_info, "phantom": cmd_phantom, "recon": cmd_recon, "inter
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
-    from ..core.errors import StudyError
+    from ..core.errors import ParameterError, StudyError
     from ..core.jobs import Cancelled
 
     try:
@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     except StudyError as exc:
         if debug:
             raise
-        print(f"mrstudio: error: {exc.source}: {exc.reason}".replace("\n", " "), file=sys.stderr)
+        what = exc.flag if isinstance(exc, ParameterError) else exc.source  # a flag is what a CLI user typed
+        print(f"mrstudio: error: {what}: {exc.reason}".replace("\n", " "), file=sys.stderr)
         return 2
     except (Cancelled, KeyboardInterrupt):
         print("mrstudio: cancelled", file=sys.stderr)

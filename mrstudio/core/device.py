@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import StudyError
+from .errors import ParameterError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -15,7 +15,7 @@ def choose_device(request: str = "auto") -> str:
     """
     request = (request or "auto").lower()
     if request not in DEVICES and not request.startswith("cuda:"):
-        raise StudyError("--device", f"unknown device {request!r} (choose from {', '.join(DEVICES)})")
+        raise ParameterError("device", f"unknown device {request!r} (choose from {', '.join(DEVICES)})")
     if request == "cpu" or (request == "auto" and not _may_have_accelerator()):
         return "cpu"
     import torch
@@ -25,9 +25,9 @@ def choose_device(request: str = "auto") -> str:
     if request == "auto":
         return "cuda" if cuda else "mps" if mps else "cpu"
     if request.startswith("cuda") and not cuda:
-        raise StudyError("--device", "CUDA was requested but no CUDA device is available")
+        raise ParameterError("device", "CUDA was requested but no CUDA device is available")
     if request == "mps" and not mps:
-        raise StudyError("--device", "MPS was requested but is not available")
+        raise ParameterError("device", "MPS was requested but is not available")
     return request
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import StudyError
+from .errors import ParameterError, StudyError
 
 MASK_KINDS = ("vd-kt", "poisson", "equispaced", "uniform")
 
@@ -42,11 +42,11 @@ class MaskSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in MASK_KINDS:
-            raise StudyError("--mask", f"unknown mask kind {self.kind!r} (choose from {', '.join(MASK_KINDS)} or a .npy file)")
+            raise ParameterError("mask", f"unknown mask kind {self.kind!r} (choose from {', '.join(MASK_KINDS)} or a .npy file)")
         if not np.isfinite(self.accel) or self.accel <= 1:
-            raise StudyError("--accel", f"acceleration must be a number > 1, got {self.accel}")
+            raise ParameterError("accel", f"acceleration must be a number > 1, got {self.accel}")
         if self.acs < 0:
-            raise StudyError("--acs", f"ACS lines must be ≥ 0, got {self.acs}")
+            raise ParameterError("acs", f"ACS lines must be ≥ 0, got {self.acs}")
 
     def __call__(self, frames: int, ny: int) -> np.ndarray:
         return make_mask(self, frames, ny)
@@ -56,7 +56,7 @@ def frame_counts(frames: int, ny: int, accel: float, rng: np.random.Generator) -
     """Samples per frame so that their sum is ``round(frames·ny/accel)``, as even as possible."""
     total = int(round(frames * ny / accel))
     if total < frames:
-        raise StudyError("--accel", f"R = {accel:g} leaves fewer than one line per frame for {frames} frames × {ny} lines "
+        raise ParameterError("accel", f"R = {accel:g} leaves fewer than one line per frame for {frames} frames × {ny} lines "
                          f"(maximum R is {ny})")
     counts = np.full(frames, total // frames, dtype=int)
     counts[rng.permutation(frames)[: total % frames]] += 1

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import StudyError
+from .errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -53,5 +53,5 @@ class Registry(dict[str, MethodInfo]):
     def info(self, name: str) -> MethodInfo:
         """The method called ``name``, or :class:`StudyError` naming the choices."""
         if name not in self:
-            raise StudyError("--method", f"unknown {self.what} {name!r} (choose from {', '.join(sorted(self))})")
+            raise ParameterError("method", f"unknown {self.what} {name!r} (choose from {', '.join(sorted(self))})")
         return self[name]

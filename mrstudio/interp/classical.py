@@ -46,6 +46,6 @@ def cubic(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str 
 
 def _no_params(name: str, params: dict[str, Any]) -> None:
     if params:
-        from ..core.errors import StudyError
+        from ..core.errors import ParameterError
 
-        raise StudyError("--param", f"{name} takes no parameters (got {', '.join(sorted(params))})")
+        raise ParameterError("param", f"{name} takes no parameters (got {', '.join(sorted(params))})")

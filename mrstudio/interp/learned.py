@@ -39,11 +39,11 @@ def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str
     """For every gap, encode both neighbours once, decode the mix at each α (batches of ``batch``)."""
     import torch
 
-    from ..core.errors import StudyError
+    from ..core.errors import ParameterError
     from ..nets.hrinet import hu_to_net, net_to_hu
 
     if params:
-        raise StudyError("--param", f"unknown hrinet parameter(s): {', '.join(sorted(params))} (known: model, batch)")
+        raise ParameterError("param", f"unknown hrinet parameter(s): {', '.join(sorted(params))} (known: model, batch)")
     net, _, _ = load_ct_model(str(model), device)
     _, h0, w0 = volume.shape
     pad = ((0, 0), ((-h0 % 64) // 2, (-h0 % 64) - (-h0 % 64) // 2), ((-w0 % 64) // 2, (-w0 % 64) - (-w0 % 64) // 2))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import StudyError
+from ..core.errors import ParameterError, StudyError
 from ..core.jobs import CancelToken, Progress
 from ..core.study import VolumeStudy
 from .base import get_interp
@@ -90,7 +90,7 @@ def interpolate(study: VolumeStudy, method: str, factor: int, device: str = "cpu
                 cancel: CancelToken | None = None, **params: Any) -> InterpResult:
     """Insert ``factor − 1`` slices between each neighbouring pair; returns the new volume and geometry."""
     if factor < 2:
-        raise StudyError("--factor", f"factor must be ≥ 2, got {factor}")
+        raise ParameterError("factor", f"factor must be ≥ 2, got {factor}")
     if study.shape[0] < 2:
         raise StudyError(study.source, "needs at least 2 slices to interpolate")
     info = get_interp(method)

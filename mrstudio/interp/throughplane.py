@@ -153,10 +153,11 @@ def throughplane(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, devic
     ``adapt_seconds`` > 0 first refines the network on the volume itself for that long (:func:`adapt`,
     assuming the slices are resolved in-plane as finely as the output is across them).
     """
-    from ..core.errors import StudyError
+
+    from ..core.errors import ParameterError
 
     if params:
-        raise StudyError("--param", f"unknown throughplane parameter(s): {', '.join(sorted(params))} "
+        raise ParameterError("param", f"unknown throughplane parameter(s): {', '.join(sorted(params))} "
                                     "(known: model, batch, adapt_seconds)")
     net, _, _ = load_plane_model(str(model), device)
     lower, a, dist, gap = output_grid(np.asarray(z, float), alphas)

@@ -121,10 +121,11 @@ def cnn(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None,
         progress: Progress | None = None, cancel: CancelToken | None = None, model: str = DEFAULT_MODEL,
         dc: bool = False, **params: Any) -> np.ndarray:  # run_recon passes the model prepare_cnn chose
     """CNN recon ``complex64 (T, Ny, Nx)`` (real-valued magnitude unless ``dc``)."""
-    from ..core.errors import StudyError
+
+    from ..core.errors import ParameterError
 
     if params:
-        raise StudyError("--param", f"unknown cnn parameter(s): {', '.join(sorted(params))} (known: model, dc)")
+        raise ParameterError("param", f"unknown cnn parameter(s): {', '.join(sorted(params))} (known: model, dc)")
     check(cancel)
     k = undersample(kspace, mask)
     naive = sos_naive_torch(k, mask, device)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..core.coils import EspiritConfig, combine, espirit_maps
-from ..core.errors import StudyError
+from ..core.errors import ParameterError, StudyError
 from ..core.fft import ifft2c
 from ..core.jobs import CancelToken, Progress, Step, drive, sub_progress
 from .base import register
@@ -78,7 +78,7 @@ class CSConfig:
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__ and k != "espirit"}
         unknown = set(params) - set(known) - {"backend"}
         if unknown:
-            raise StudyError("--param", f"unknown cs parameter(s): {', '.join(sorted(unknown))} "
+            raise ParameterError("param", f"unknown cs parameter(s): {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(k for k in cls.__dataclass_fields__ if k != 'espirit')})")
         return cls(**known)
 
@@ -175,7 +175,7 @@ def _to_device(a: np.ndarray, device: str) -> Any:
         try:
             import cupy
         except ImportError:
-            raise StudyError("--device", "the cs method on CUDA needs cupy (pip install cupy-cuda12x); "
+            raise ParameterError("device", "the cs method on CUDA needs cupy (pip install cupy-cuda12x); "
                              "use --device cpu") from None
         with cupy.cuda.Device(int(device.split(":")[1]) if ":" in device else 0):
             return cupy.asarray(a)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import StudyError
+from ..core.errors import ParameterError, StudyError
 from ..core.jobs import CancelToken, Progress, sub_progress
 from ..core.masks import MaskSpec, load_mask, make_mask
 from ..core.metrics import score
@@ -33,7 +33,7 @@ def resolve_mask(study: CineStudy, mask: str | np.ndarray | MaskSpec | None, acc
     if mask.endswith(".npy"):
         return load_mask(mask, t, ny)
     if accel is None:
-        raise StudyError("--accel", "an acceleration factor is required with a mask kind")
+        raise ParameterError("accel", "an acceleration factor is required with a mask kind")
     m = make_mask(MaskSpec(kind=mask, accel=accel, acs=acs, seed=seed), t, ny)
     if study.mask is not None and not study.fully_sampled:
         # undersampled data: only lines acquired in the study can be kept

@@ -33,17 +33,16 @@ from __future__ import annotations
 import copy
 import json
 import os
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..core.errors import StudyError
-from ..core.jobs import CancelToken, Progress, check, report
+from ..core.errors import ParameterError, StudyError
+from ..core.jobs import CancelToken, Progress
 from ..core.splits import CT_PHANTOM
-from .run import RunOptions, total_seconds
+from .run import RunOptions
 
 VARIANTS = {"ae": (1, False, False, False, False, False), "acai": (1, True, False, False, False, False),
             "patchgan": (3, True, True, False, False, False), "hrinet": (3, True, True, True, False, False),
@@ -172,217 +171,203 @@ def _stage2_start(ck: dict, logged: list[dict], step: int) -> int | None:
 
 
 def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Train (or resume) one HRINet variant; returns the model card (rank 0) or ``{}``."""
+    """Train (or resume) one HRINet variant through :func:`~.runner.run_training`; returns the model card
+    (rank 0) or ``{}``."""
     import torch
-    import torch.distributed as dist
-    from torch.nn import functional as F
 
     from ..core.device import choose_device
     from ..io.model_store import load_state, save_model
-    from ..nets.hrinet import AlphaCritic, HRINet, HRINetConfig, PatchCritic, hu_to_net
+    from ..nets.hrinet import AlphaCritic, HRINet, HRINetConfig, PatchCritic
+    from .runner import init_distributed, run_training
 
     if cfg.variant not in VARIANTS:
-        raise StudyError("--variant", f"unknown CT variant {cfg.variant!r} (choose from {', '.join(VARIANTS)})")
+        raise ParameterError("variant", f"unknown CT variant {cfg.variant!r} (choose from {', '.join(VARIANTS)})")
     if cfg.loss not in ("mse", "perceptual"):
-        raise StudyError("--loss", f"CT losses are mse and perceptual, got {cfg.loss!r}")
+        raise ParameterError("loss", f"CT losses are mse and perceptual, got {cfg.loss!r}")
     if cfg.crop % 64:
-        raise StudyError("--crop", f"crop must be a multiple of 64 (the smallest map is 1/64), got {cfg.crop}")
-    levels, use_d1, use_d2, step2, residual, skips = VARIANTS[cfg.variant]
-    beta = cfg.beta if cfg.beta is not None else (5e-3 if cfg.size >= 512 else 5e-4)
-    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    ddp = world > 1
-    device = choose_device(cfg.device)
-    if ddp:
-        if not dist.is_initialized():
-            dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-        if device.startswith("cuda"):
-            device = f"cuda:{local}"
-            torch.cuda.set_device(local)
-    main = rank == 0
+        raise ParameterError("crop", f"crop must be a multiple of 64 (the smallest map is 1/64), got {cfg.crop}")
+    levels, _, _, _, residual, skips = VARIANTS[cfg.variant]
     cfg.check_out()
-    run = Path(cfg.run_dir)
-    if main:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
-    torch.manual_seed(cfg.seed + rank)
-    rng = np.random.default_rng([cfg.seed, rank])
-
-    if cfg.data == "phantom":
-        train = phantom_volumes(CT_SPLITS["train"][: cfg.train_volumes], cfg.size, cfg.slices, cfg.thick)
-        val = phantom_volumes(CT_SPLITS["val"][: cfg.val_volumes], cfg.size, cfg.slices, cfg.thick)
-        data_desc = {"kind": "procedural CT phantom (synthetic; not real anatomy)",
-                     "train_seeds": _seed_span("train", cfg.train_volumes), "val_seeds": _seed_span("val", cfg.val_volumes),
-                     "size": cfg.size, "thin_mm": 1.0, "thick_mm": cfg.thick, "slices": cfg.slices}
-    else:
-        vols = folder_volumes(Path(cfg.data))
-        order = np.random.default_rng(cfg.seed).permutation(len(vols))
-        n_val = max(1, len(vols) // 10)
-        val = [vols[i][1] for i in order[:n_val]]
-        train = [vols[i][1] for i in order[n_val:]]
-        split = {"val": [vols[i][0] for i in order[:n_val]], "train": [vols[i][0] for i in order[n_val:]]}
-        if main:
-            (run / "split.json").write_text(json.dumps(split, indent=2) + "\n")
-        data_desc = {"kind": "files", "root": cfg.data, "split": {k: len(v) for k, v in split.items()}}
-    size = min(min(v.shape[1:]) for v in train)
-    crop = min(cfg.crop, size // 64 * 64)
-
+    d = init_distributed(choose_device(cfg.device))
+    device = d.device
+    torch.manual_seed(cfg.seed + d.rank)
+    train, val, data_desc = _volumes(cfg, d.main)
+    crop = min(cfg.crop, min(min(v.shape[1:]) for v in train) // 64 * 64)
     gen = HRINet(HRINetConfig.for_size(cfg.size, base=cfg.base, levels=levels, residual=residual,
                                        skips=skips)).to(device)
     if cfg.init:
         state, _, _ = load_state(cfg.init)
         gen.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
     d1, d2 = AlphaCritic().to(device), PatchCritic().to(device)
-    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    opt_d1 = torch.optim.Adam(d1.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    opt_d2 = torch.optim.Adam(d2.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    start, best, best_step, rows = 0, -float("inf"), 0, []
-    stage2_from: int | None = None  # where Stage II began in the run being resumed, if it had begun
-    last = run / "last.pt"
-    if cfg.resume and last.exists():
-        ck = torch.load(last, map_location="cpu", weights_only=True)
-        for mod, key in ((gen, "gen"), (d1, "d1"), (d2, "d2"), (opt_g, "opt_g"), (opt_d1, "opt_d1"), (opt_d2, "opt_d2")):
-            mod.load_state_dict(ck[key])
-        start, best, best_step = int(ck["step"]), float(ck["best"]), int(ck.get("best_step", 0))
-        log = run / "log.json"
-        logged = [r for r in json.loads(log.read_text()) if r["step"] <= start] if log.exists() else []
-        stage2_from = _stage2_start(ck, logged, start)
-        if main:
-            rows = logged
-    g = torch.nn.parallel.DistributedDataParallel(gen) if ddp else gen
-    critic1 = torch.nn.parallel.DistributedDataParallel(d1) if ddp else d1
-    critic2 = torch.nn.parallel.DistributedDataParallel(d2) if ddp else d2
-    perceptual = None
-
-    def crop_stack(vol: np.ndarray, idx) -> torch.Tensor:
-        y0, x0 = rng.integers(0, vol.shape[1] - crop + 1), rng.integers(0, vol.shape[2] - crop + 1)
-        return hu_to_net(torch.from_numpy(np.ascontiguousarray(vol[idx, y0:y0 + crop, x0:x0 + crop])).to(device))
-
-    def content(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if perceptual is None:
-            return F.mse_loss(pred, target)
-        fp, ft = perceptual(pred), perceptual(target)
-        return sum(F.mse_loss(a, b) for a, b in zip(fp, ft)) / len(fp)
-
-    stage1 = cfg.stage1 if cfg.stage1 is not None else (0.0 if residual else 0.5)
-    half = int(cfg.steps * stage1) if stage2_from is None else stage2_from  # a resumed run never goes back
-    t0 = time.perf_counter()
-    budget_at = start + 10 if cfg.time_budget_s else None
-    max_steps = cfg.steps
-    for step in range(start, cfg.steps):
-        if step >= cfg.steps:
-            break
-        check(cancel)
-        stage2 = step >= half
-        if stage2 and cfg.loss == "perceptual" and perceptual is None:
-            perceptual = copy.deepcopy(gen.encoder).eval()  # the Stage-I encoder, frozen (the paper's P_φ)
-            for p in perceptual.parameters():
-                p.requires_grad_(False)
-        row: dict[str, Any] = {"step": step + 1, "stage": 2 if stage2 else 1}
-        if stage2 and step2 and step % 2 == 1:  # Step II: the large gap
-            wins = []
-            for _ in range(cfg.batch):
-                vol = train[rng.integers(len(train))]
-                s0 = rng.integers(0, len(vol) - 6)
-                wins.append(crop_stack(vol, list(range(s0, s0 + 7))))
-            w = torch.stack(wins)  # (B, 7, H, W)
-            b = w.shape[0]
-            al = (torch.arange(1, 6, device=device, dtype=torch.float32) / 6).repeat(b)
-            a_in = w[:, :1].repeat_interleave(5, 0)
-            b_in = w[:, 6:7].repeat_interleave(5, 0)
-            pred = g(a_in, b_in, al)
-            loss = content(pred, w[:, 1:6].reshape(-1, 1, crop, crop))
-            _update(opt_g, loss, gen, cfg.grad_clip)
-            row["step2"] = loss.item()
-        else:  # Step I: ACAI (+ PatchGAN in Stage II)
-            pairs = []
-            for _ in range(cfg.batch):
-                vol = train[rng.integers(len(train))]
-                pairs.append(crop_stack(vol, list(rng.integers(0, len(vol), 2))))
-            x = torch.stack(pairs)  # (B, 2, H, W)
-            x1, x2 = x[:, :1], x[:, 1:]
-            alpha = torch.rand(x.shape[0], device=device) * 0.5
-            recon = gen.autoencode(x1) if not ddp else g.module.autoencode(x1)
-            mixed = g(x1, x2, alpha)
-            loss = content(recon, x1)
-            if use_d1:
-                loss = loss + cfg.lam * critic1(mixed).pow(2).mean()
-            gan = stage2 and use_d2
-            if gan:
-                logits = critic2(mixed)
-                loss = loss + beta * F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-            _update(opt_g, loss, gen, cfg.grad_clip)
-            row["step1"] = loss.item()
-            if use_d1:
-                target_mix = cfg.gamma * x1 + (1 - cfg.gamma) * recon.detach()
-                l_d1 = (critic1(mixed.detach()) - alpha).pow(2).mean() + critic1(target_mix).pow(2).mean()
-                _update(opt_d1, l_d1, d1, cfg.grad_clip)
-                row["d1"] = l_d1.item()
-            if gan:
-                real, fake = critic2(x1), critic2(mixed.detach())
-                l_d2 = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-                        + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))) / 2
-                _update(opt_d2, l_d2, d2, cfg.grad_clip)
-                row["d2"] = l_d2.item()
-        done = step + 1
-        if budget_at is not None and (done == budget_at or (done > budget_at and done % cfg.val_every == 0)):
-            # fit the step count to the time budget: first from 10 steps (with a margin), then again at
-            # every validation from the mean time per step so far (validation included), so a slow start
-            # (a busy machine) does not end the run early
-            elapsed = time.perf_counter() - t0
-            per = elapsed / (done - start) * (1.2 if done == budget_at else 1.0)
-            cfg.steps = max(done + 1, min(max_steps, done + int((cfg.time_budget_s - elapsed) / per)))
-            if done == budget_at:
-                half = int(cfg.steps * stage1) if stage2_from is None else stage2_from
-                cfg.val_every = max(1, min(cfg.val_every, cfg.steps // 5))
-            elif done < half:  # the Stage I / II boundary moves only while still in Stage I
-                half = max(done, int(cfg.steps * stage1))
-            if ddp:  # every rank must stop, switch stage and validate at the same steps: rank 0's clock decides
-                plan = torch.tensor([cfg.steps, half, cfg.val_every], device=device if device.startswith("cuda")
-                                    else "cpu")
-                dist.broadcast(plan, 0)
-                cfg.steps, half, cfg.val_every = (int(v) for v in plan.tolist())
-        row["seconds"] = round(time.perf_counter() - t0, 2)
-        if done % cfg.val_every == 0 or done == cfg.steps:
-            if main:
-                v = evaluate_ct(gen, val, device)
-                row.update(val_psnr=v["psnr"], val_ssim=v["ssim"], linear_psnr=v["linear_psnr"])
-                if v["psnr"] > best:
-                    best, best_step = v["psnr"], done
-                    torch.save(gen.state_dict(), run / "best.pt")
-                torch.save({"gen": gen.state_dict(), "d1": d1.state_dict(), "d2": d2.state_dict(),
-                            "opt_g": opt_g.state_dict(), "opt_d1": opt_d1.state_dict(), "opt_d2": opt_d2.state_dict(),
-                            "step": done, "best": best, "best_step": best_step, "half": half}, run / "last.tmp")
-                os.replace(run / "last.tmp", last)
-                (run / "log.json").write_text(json.dumps(rows + [row]) + "\n")
-            if ddp:
-                dist.barrier()
-        if main:
-            rows.append(row)
-        report(progress, done / cfg.steps, f"step {done}/{cfg.steps} stage {row['stage']}"
-               + (f" val {row['val_psnr']:.2f} dB" if "val_psnr" in row else ""))
+    opt_g, opt_d1, opt_d2 = (torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=(0.5, 0.999)) for m in (gen, d1, d2))
+    task = _Steps(cfg, gen, d1, d2, opt_g, opt_d1, opt_d2, train, crop, d)
+    res = run_training(cfg, gen, opt_g, task.make, lambda: evaluate_ct(gen, val, device), cfg.steps, progress, cancel,
+                       parts={"d1": d1, "d2": d2, "opt_d1": opt_d1, "opt_d2": opt_d2},
+                       extra_state=lambda: {"half": task.half}, on_resume=task.resume, on_plan=task.plan, dist=d)
     card: dict[str, Any] = {}
-    if main:
-        if (run / "best.pt").exists():
-            gen.load_state_dict(torch.load(run / "best.pt", map_location=device, weights_only=True))
-        card = {"task": "ct-interpolation", "architecture": "hrinet", "variant": cfg.variant,
-                "hrinet": gen.cfg.as_dict(), "loss": cfg.loss, "lambda": cfg.lam, "gamma": cfg.gamma, "beta": beta,
-                "steps": cfg.steps, "best_step": best_step, "batch": cfg.batch, "lr": cfg.lr, "crop": crop,
-                "training_data": data_desc,
-                "device": device, "train_seconds": round(total_seconds(rows), 1),
-                "parameters": sum(p.numel() for p in gen.parameters()),
-                "validation": evaluate_ct(gen, val, device),
-                "metric": "large gap (ends of 7 consecutive slices in, 5 out); HU clipped to [-1000, 1000] "
-                          "scaled to [0, 1]", "init": cfg.init}
-        if cfg.data == "phantom" and cfg.test_volumes:
-            test = phantom_volumes(CT_SPLITS["test"][: cfg.test_volumes], cfg.size, cfg.slices, cfg.thick)
-            card["test"] = {**evaluate_ct(gen, test, device), "seeds": _seed_span("test", cfg.test_volumes)}
-        card["note"] = ("trained on a synthetic phantom only: train on real CT (mrstudio train ct --data DICOM_FOLDER) "
-                        "for clinical-grade weights") if cfg.data == "phantom" else ""
+    if d.main:
+        card = _card(cfg, gen, val, data_desc, res, task.beta, crop, device)
         if cfg.out:
             card = save_model(gen.state_dict(), card, cfg.out, force=True, half=True)
-        (run / "card.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
-    if ddp:
-        dist.barrier()
-        dist.destroy_process_group()
+        (Path(cfg.run_dir) / "card.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
+    d.close()
+    return card
+
+
+def _volumes(cfg: CTTrainConfig, main: bool) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
+    """Training and validation HU volumes, split by volume (a folder's split is written to the run)."""
+    if cfg.data == "phantom":
+        train = phantom_volumes(CT_SPLITS["train"][: cfg.train_volumes], cfg.size, cfg.slices, cfg.thick)
+        val = phantom_volumes(CT_SPLITS["val"][: cfg.val_volumes], cfg.size, cfg.slices, cfg.thick)
+        return train, val, {"kind": "procedural CT phantom (synthetic; not real anatomy)",
+                            "train_seeds": _seed_span("train", cfg.train_volumes),
+                            "val_seeds": _seed_span("val", cfg.val_volumes), "size": cfg.size, "thin_mm": 1.0,
+                            "thick_mm": cfg.thick, "slices": cfg.slices}
+    vols = folder_volumes(Path(cfg.data))
+    order = np.random.default_rng(cfg.seed).permutation(len(vols))
+    n_val = max(1, len(vols) // 10)
+    split = {"val": [vols[i][0] for i in order[:n_val]], "train": [vols[i][0] for i in order[n_val:]]}
+    if main:
+        run = Path(cfg.run_dir)
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "split.json").write_text(json.dumps(split, indent=2) + "\n")
+    return ([vols[i][1] for i in order[n_val:]], [vols[i][1] for i in order[:n_val]],
+            {"kind": "files", "root": cfg.data, "split": {k: len(v) for k, v in split.items()}})
+
+
+class _Steps:
+    """HRINet's training step (Step I: ACAI, + PatchGAN in Stage II; Step II: the large gap) and its
+    Stage I/II boundary ``half``, which follows a time budget's plan while still in Stage I and is
+    kept by a resumed run (it never goes back to Stage I)."""
+
+    def __init__(self, cfg: CTTrainConfig, gen, d1, d2, opt_g, opt_d1, opt_d2, train: list[np.ndarray], crop: int,
+                 dist):
+        self.cfg, self.gen, self.d1, self.d2 = cfg, gen, d1, d2
+        self.opt_g, self.opt_d1, self.opt_d2 = opt_g, opt_d1, opt_d2
+        self.train, self.crop, self.dist = train, crop, dist
+        self.g, self.critic1, self.critic2 = dist.wrap(gen), dist.wrap(d1), dist.wrap(d2)
+        _, self.use_d1, self.use_d2, self.step2, residual, _ = VARIANTS[cfg.variant]
+        self.stage1 = cfg.stage1 if cfg.stage1 is not None else (0.0 if residual else 0.5)
+        self.beta = cfg.beta if cfg.beta is not None else (5e-3 if cfg.size >= 512 else 5e-4)
+        self.stage2_from: int | None = None  # where Stage II began in the run being resumed, if it had begun
+        self.half = int(cfg.steps * self.stage1)
+        self.perceptual = None
+        self.rng = np.random.default_rng([cfg.seed, dist.rank])
+
+    def resume(self, ck: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        self.stage2_from = _stage2_start(ck, rows, int(ck["step"]))
+
+    def plan(self, steps: int, done: int) -> None:
+        if self.stage2_from is None and done < self.half:  # the boundary moves only while still in Stage I
+            self.half = max(done, int(steps * self.stage1))
+
+    def make(self, start: int):
+        self.half = int(self.cfg.steps * self.stage1) if self.stage2_from is None else self.stage2_from
+        if start:
+            self.rng = np.random.default_rng([self.cfg.seed, self.dist.rank, start])
+        return self.step
+
+    def _crop_stack(self, vol: np.ndarray, idx):
+        import torch
+
+        from ..nets.hrinet import hu_to_net
+
+        c = self.crop
+        y0, x0 = self.rng.integers(0, vol.shape[1] - c + 1), self.rng.integers(0, vol.shape[2] - c + 1)
+        return hu_to_net(torch.from_numpy(np.ascontiguousarray(vol[idx, y0:y0 + c, x0:x0 + c])).to(self.dist.device))
+
+    def _content(self, pred, target):
+        from torch.nn import functional as F
+
+        if self.perceptual is None:
+            return F.mse_loss(pred, target)
+        fp, ft = self.perceptual(pred), self.perceptual(target)
+        return sum(F.mse_loss(a, b) for a, b in zip(fp, ft)) / len(fp)
+
+    def step(self, step: int) -> dict[str, Any]:
+        cfg = self.cfg
+        stage2 = step >= self.half
+        if stage2 and cfg.loss == "perceptual" and self.perceptual is None:
+            self.perceptual = copy.deepcopy(self.gen.encoder).eval()  # the Stage-I encoder, frozen (the paper's P_φ)
+            for p in self.perceptual.parameters():
+                p.requires_grad_(False)
+        row: dict[str, Any] = {"stage": 2 if stage2 else 1}
+        if stage2 and self.step2 and step % 2 == 1:
+            row["step2"] = row["loss"] = self._large_gap()
+        else:
+            row.update(self._acai(stage2))
+        return row
+
+    def _large_gap(self) -> float:
+        """Step II: 7 consecutive slices, ends in, the 5 between out at α = 1/6 … 5/6."""
+        import torch
+
+        wins = []
+        for _ in range(self.cfg.batch):
+            vol = self.train[self.rng.integers(len(self.train))]
+            s0 = self.rng.integers(0, len(vol) - 6)
+            wins.append(self._crop_stack(vol, list(range(s0, s0 + 7))))
+        w = torch.stack(wins)  # (B, 7, H, W)
+        al = (torch.arange(1, 6, device=w.device, dtype=torch.float32) / 6).repeat(w.shape[0])
+        pred = self.g(w[:, :1].repeat_interleave(5, 0), w[:, 6:7].repeat_interleave(5, 0), al)
+        loss = self._content(pred, w[:, 1:6].reshape(-1, 1, self.crop, self.crop))
+        _update(self.opt_g, loss, self.gen, self.cfg.grad_clip)
+        return loss.item()
+
+    def _acai(self, stage2: bool) -> dict[str, float]:
+        """Step I: ACAI on two random slices of one volume, α ~ U(0, 0.5); PatchGAN (D2) in Stage II."""
+        import torch
+        from torch.nn import functional as F
+
+        cfg = self.cfg
+        pairs = []
+        for _ in range(cfg.batch):
+            vol = self.train[self.rng.integers(len(self.train))]
+            pairs.append(self._crop_stack(vol, list(self.rng.integers(0, len(vol), 2))))
+        x = torch.stack(pairs)  # (B, 2, H, W)
+        x1, x2 = x[:, :1], x[:, 1:]
+        alpha = torch.rand(x.shape[0], device=x.device) * 0.5
+        recon = self.g.module.autoencode(x1) if self.dist.ddp else self.gen.autoencode(x1)
+        mixed = self.g(x1, x2, alpha)
+        loss = self._content(recon, x1)
+        if self.use_d1:
+            loss = loss + cfg.lam * self.critic1(mixed).pow(2).mean()
+        gan = stage2 and self.use_d2
+        if gan:
+            logits = self.critic2(mixed)
+            loss = loss + self.beta * F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        _update(self.opt_g, loss, self.gen, cfg.grad_clip)
+        row = {"step1": loss.item(), "loss": loss.item()}
+        if self.use_d1:
+            target_mix = cfg.gamma * x1 + (1 - cfg.gamma) * recon.detach()
+            l_d1 = (self.critic1(mixed.detach()) - alpha).pow(2).mean() + self.critic1(target_mix).pow(2).mean()
+            _update(self.opt_d1, l_d1, self.d1, cfg.grad_clip)
+            row["d1"] = l_d1.item()
+        if gan:
+            real, fake = self.critic2(x1), self.critic2(mixed.detach())
+            l_d2 = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                    + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))) / 2
+            _update(self.opt_d2, l_d2, self.d2, cfg.grad_clip)
+            row["d2"] = l_d2.item()
+        return row
+
+
+def _card(cfg: CTTrainConfig, gen, val: list[np.ndarray], data_desc: dict, res, beta: float, crop: int,
+          device: str) -> dict[str, Any]:
+    """The model card of a finished run (the best weights are in ``gen``), with its test scores."""
+    card = {"task": "ct-interpolation", "architecture": "hrinet", "variant": cfg.variant,
+            "hrinet": gen.cfg.as_dict(), "loss": cfg.loss, "lambda": cfg.lam, "gamma": cfg.gamma, "beta": beta,
+            "steps": cfg.steps, "best_step": res.best["step"], "batch": cfg.batch, "lr": cfg.lr, "crop": crop,
+            "training_data": data_desc, "device": device, "train_seconds": round(res.seconds, 1),
+            "parameters": sum(p.numel() for p in gen.parameters()),
+            "validation": evaluate_ct(gen, val, device),
+            "metric": "large gap (ends of 7 consecutive slices in, 5 out); HU clipped to [-1000, 1000] "
+                      "scaled to [0, 1]", "init": cfg.init}
+    if res.replica_max_diff is not None:
+        card["ddp"] = {"world": int(os.environ.get("WORLD_SIZE", "1")), "replica_max_diff": res.replica_max_diff}
+    if cfg.data == "phantom" and cfg.test_volumes:
+        test = phantom_volumes(CT_SPLITS["test"][: cfg.test_volumes], cfg.size, cfg.slices, cfg.thick)
+        card["test"] = {**evaluate_ct(gen, test, device), "seeds": _seed_span("test", cfg.test_volumes)}
+    card["note"] = ("trained on a synthetic phantom only: train on real CT (mrstudio train ct --data DICOM_FOLDER) "
+                    "for clinical-grade weights") if cfg.data == "phantom" else ""
     return card

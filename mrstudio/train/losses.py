@@ -58,9 +58,9 @@ def ssim_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def get_loss(name: str):
-    from ..core.errors import StudyError
+    from ..core.errors import ParameterError
 
     table = {"l2": l2_loss, "l1-fourier": l1_fourier_loss, "ssim": ssim_loss}
     if name not in table:
-        raise StudyError("--loss", f"unknown cine loss {name!r} (choose from {', '.join(LOSSES)})")
+        raise ParameterError("loss", f"unknown cine loss {name!r} (choose from {', '.join(LOSSES)})")
     return table[name]
