@@ -157,7 +157,7 @@ def write_logs(rows: list[dict[str, Any]], run: Path, curves: bool = True) -> No
         plot_curves(rows, run / "curves.png")
 
 
-def _plan(cfg: RunOptions, steps: int, max_steps: int, start: int, done: int, elapsed: float) -> int:
+def _plan(cfg: RunOptions, max_steps: int, start: int, done: int, elapsed: float) -> int:
     """The step count that fits ``cfg.time_budget_s`` at the mean time per step so far."""
     per = elapsed / (done - start) * (1.2 if done == start + PLAN_AFTER else 1.0)
     return max(done + 1, min(max_steps, done + int((cfg.time_budget_s - elapsed) / per)))
@@ -256,7 +256,7 @@ def run_training(cfg: RunOptions, model, opt, make_step: Callable[[int], Callabl
         done = step + 1
         row = {"step": done, **(out if isinstance(out, dict) else {"loss": float(out)})}
         if plan_at is not None and (done == plan_at or (done > plan_at and done % cfg.val_every == 0)):
-            steps = _plan(cfg, steps, max_steps, start, done, time.perf_counter() - t0)
+            steps = _plan(cfg, max_steps, start, done, time.perf_counter() - t0)
             val_every = max(1, min(cfg.val_every, steps // 5)) if done == plan_at else cfg.val_every
             steps, cfg.val_every = d.broadcast([steps, val_every])  # rank 0's clock decides
             if hasattr(cfg, "steps"):
@@ -279,8 +279,7 @@ def run_training(cfg: RunOptions, model, opt, make_step: Callable[[int], Callabl
         rows.append(row)
     replica = _replica_diff(model) if d.ddp else None
     best_row = None
-    if d.main:
-        write_logs(rows, run, curves)
+    if d.main:  # the logs were written by the last checkpoint, which every run ends on
         model.load_state_dict(torch.load(run / "best.pt", map_location="cpu", weights_only=True))
         best_row = next(r for r in reversed(rows) if r.get("val_psnr") == best)
     return LoopResult(rows, best_row, done, total_seconds(rows), replica)
