@@ -50,4 +50,5 @@ def test_batch_runs_the_window_methods_over_a_folder(window, qtbot, tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").glob("*.h5")) == [f"c{k}.Zero-filled.h5" for k in range(3)]
     again = run_batch_job(window, str(data), str(tmp_path / "out"), specs, workers=1)  # no --resume: refused
     qtbot.waitUntil(lambda: not again.active, timeout=30_000)
-    assert again.status == "failed" and "use --resume" in again.error
+    assert again.status == "failed" and "already holds a batch" in again.error
+    assert "--" not in again.error  # the GUI user is not told about command-line flags

@@ -124,3 +124,18 @@ def test_load_mask(tmp_path):
     (tmp_path / "junk.npy").write_bytes(b"not numpy")
     with pytest.raises(StudyError, match="junk.npy"):
         load_mask(tmp_path / "junk.npy", 6, 32)
+
+
+def test_library_hints_name_flags_only_on_the_cli(tmp_path, capsys):
+    from mrstudio.cli import main
+    from mrstudio.io.atomic import check_target
+
+    out = tmp_path / "r.npz"
+    out.write_bytes(b"kept")
+    with pytest.raises(StudyError) as exc:
+        check_target(out)
+    assert str(exc.value) == f"{out}: already exists" and exc.value.cli_hint == "use --force to overwrite"
+    assert main(["recon", "--study", "phantom", "--size", "32", "--frames", "4", "--coils", "2",
+                 "--method", "zero-filled", "--accel", "2", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == f"mrstudio: error: {out}: already exists (use --force to overwrite)"
+    assert out.read_bytes() == b"kept"

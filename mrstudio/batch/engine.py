@@ -140,8 +140,8 @@ def run_batch(studies: list[StudyRef], specs: list[BatchSpec], out: str | Path, 
     out = Path(out)
     manifest_path = out / MANIFEST
     if manifest_path.exists() and not resume:
-        raise StudyError(out, "already holds a batch (manifest.jsonl): use --resume to continue it, "
-                              "or another --out folder")
+        raise StudyError(out, "already holds a batch (manifest.jsonl): resume it or choose another folder",
+                         cli_hint="use --resume to continue it, or another --out folder")
     if not out.parent.exists():
         raise StudyError(out, f"folder {out.parent} does not exist")
     out.mkdir(exist_ok=True)

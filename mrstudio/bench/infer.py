@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import asdict
 from typing import Any
 
 from ..core.jobs import CancelToken, Progress, check, report
@@ -33,7 +34,7 @@ def _model_for_timing(device: str) -> tuple[str, str]:
 
         model = CineUNet(UNetConfig(frames=20, base=16, depth=4))
         path = f"{tempfile.mkdtemp(prefix='mrstudio-bench-')}/random-unet.pt"
-        save_model(model.state_dict(), {"unet": model.cfg.as_dict(), "task": "cine-reconstruction"}, path, force=True)
+        save_model(model.state_dict(), {"unet": asdict(model.cfg), "task": "cine-reconstruction"}, path, force=True)
         return path, "random init (shipped architecture)"
 
 

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         what = exc.flag if isinstance(exc, ParameterError) else exc.source  # a flag is what a CLI user typed
-        print(f"mrstudio: error: {what}: {exc.reason}".replace("\n", " "), file=sys.stderr)
+        print(f"mrstudio: error: {what}: {exc.cli_reason()}".replace("\n", " "), file=sys.stderr)
         return 2
     except (Cancelled, KeyboardInterrupt):
         print("mrstudio: cancelled", file=sys.stderr)

@@ -180,7 +180,7 @@ def pacs_destination(out: str | None, anonymized: bool) -> bool:
         return False
     from ..pacs.send import check_allowed
 
-    check_allowed(_out_node(out), anonymized, hint="export with --anonymize")
+    check_allowed(_out_node(out), anonymized, cli_hint="export with --anonymize")
     return True
 
 
@@ -210,7 +210,7 @@ def write_or_send(out: str, write: Callable[[str | Path], Path], anonymized: boo
     node = _out_node(out)
     progress, bar = _bar("send")
     try:
-        sent = send_written(write, node, anonymised=anonymized, progress=progress, hint="export with --anonymize")
+        sent = send_written(write, node, anonymised=anonymized, progress=progress)
     finally:
         bar.close()
     return {"out": out, "sent": sent["sent"], "series_uid": sent["series_uid"]}

@@ -13,13 +13,21 @@ class StudyError(Exception):
     source : str or path-like
         The file, folder or object the problem is in (``"<memory>"`` for arrays).
     reason : str
-        What is wrong, in words a user understands.
+        What is wrong, in words a user understands (no command-line flags: the GUI shows it too).
+    cli_hint : str, optional
+        How to fix it with command-line options (``"use --force to overwrite"``). Only the CLI shows
+        it, after the reason; the GUI offers its own choices.
     """
 
-    def __init__(self, source: str | PathLike | None, reason: str):
+    def __init__(self, source: str | PathLike | None, reason: str, cli_hint: str | None = None):
         self.source = str(source) if source is not None else "<memory>"
         self.reason = " ".join(str(reason).split("\n"))  # one line, as the CLI promises
+        self.cli_hint = cli_hint
         super().__init__(f"{self.source}: {self.reason}")
+
+    def cli_reason(self) -> str:
+        """The reason followed by the command-line hint, as the CLI prints it."""
+        return f"{self.reason} ({self.cli_hint})" if self.cli_hint else self.reason
 
 
 class ParameterError(StudyError):
@@ -32,11 +40,11 @@ class ParameterError(StudyError):
 
     LABELS = {"accel": "acceleration R", "acs": "ACS lines", "mask": "mask kind", "method": "method",
               "device": "device", "param": "method parameters", "factor": "interpolation factor", "loss": "loss",
-              "variant": "variant", "crop": "crop", "scheduler": "scheduler"}
+              "variant": "variant", "crop": "crop", "scheduler": "scheduler", "model": "model"}
 
-    def __init__(self, name: str, reason: str):
+    def __init__(self, name: str, reason: str, cli_hint: str | None = None):
         self.name = name
-        super().__init__(self.LABELS.get(name, name), reason)
+        super().__init__(self.LABELS.get(name, name), reason, cli_hint)
 
     @property
     def flag(self) -> str:

@@ -229,7 +229,7 @@ class Exports:
         try:
             return check_folder_target(target, force)
         except StudyError as exc:
-            self.win.notify("Export DICOM", f"{target} {exc.reason.split(' (')[0]}; nothing written.")
+            self.win.notify("Export DICOM", f"{target} {exc.reason}; nothing written.")
             return None
 
     def dicom(self, name: str, folder: str, force: bool = False, target: str | Path | None = None) -> Job | None:

@@ -89,6 +89,22 @@ class _JobDialog(QtWidgets.QDialog):
         win.bridge.changed.connect(self._job_changed)
         self.finished.connect(lambda _r: self._disconnect())
 
+    def lay_out(self, form: QtWidgets.QLayout, action: QtWidgets.QPushButton, *middle: QtWidgets.QWidget) -> None:
+        """Stack ``form``, the ``middle`` widgets, the status line and a row of progress, Cancel,
+        ``action`` and Close."""
+        close = QtWidgets.QPushButton("Close")
+        close.clicked.connect(self.reject)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.progress, 1)
+        for b in (self.cancel_button, action, close):
+            buttons.addWidget(b)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        for w in middle:
+            layout.addWidget(w, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+
     def _disconnect(self) -> None:
         try:
             self.win.bridge.changed.disconnect(self._job_changed)
@@ -168,18 +184,7 @@ class PacsOpenDialog(_JobDialog):
         self.table.doubleClicked.connect(lambda _i: self.retrieve())
         self.retrieve_button = QtWidgets.QPushButton("Retrieve and open")
         self.retrieve_button.clicked.connect(self.retrieve)
-        close = QtWidgets.QPushButton("Close")
-        close.clicked.connect(self.reject)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.progress, 1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.retrieve_button)
-        buttons.addWidget(close)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        self.lay_out(form, self.retrieve_button, self.table)
         self.rows: list[dict] = []
         self._node: Node | None = None
 
@@ -251,21 +256,11 @@ class SendDialog(_JobDialog):
         self.send_button = QtWidgets.QPushButton("Send")
         self.send_button.setEnabled(self.result.count() > 0)
         self.send_button.clicked.connect(self.send)
-        close = QtWidgets.QPushButton("Close")
-        close.clicked.connect(self.reject)
         form = QtWidgets.QFormLayout()
         form.addRow("Node", self.node_box)
         form.addRow("Result", self.result)
         form.addRow("", self.anonymize)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.progress, 1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(close)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        self.lay_out(form, self.send_button)
         if self.result.count() == 0:
             self.say("Nothing to send yet: run a reconstruction or an interpolation first.")
         self.sent: dict | None = None

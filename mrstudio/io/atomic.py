@@ -16,7 +16,7 @@ def check_target(path: str | os.PathLike, force: bool = False) -> Path:
     """Validate an output path: folder exists, and no overwrite unless ``force``."""
     path = Path(path)
     if path.exists() and not force:
-        raise StudyError(path, "already exists (use --force to overwrite)")
+        raise StudyError(path, "already exists", cli_hint="use --force to overwrite")
     if not path.parent.exists():
         raise StudyError(path, f"folder {path.parent} does not exist")
     return path
@@ -26,7 +26,7 @@ def check_folder_target(folder: str | os.PathLike, force: bool = False) -> Path:
     """Validate an output folder (a DICOM series): its parent exists, and a non-empty one needs ``force``."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not force:
-        raise StudyError(folder, "exists and is not empty (use --force to replace it)")
+        raise StudyError(folder, "exists and is not empty", cli_hint="use --force to replace it")
     if not folder.parent.exists():
         raise StudyError(folder, f"folder {folder.parent} does not exist")
     return folder
@@ -45,7 +45,7 @@ def atomic_path(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     try:
         yield tmp_path
         if path.exists() and not force:  # appeared meanwhile
-            raise StudyError(path, "already exists (use --force to overwrite)")
+            raise StudyError(path, "already exists", cli_hint="use --force to overwrite")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode

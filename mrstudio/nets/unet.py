@@ -9,7 +9,7 @@ naive image.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -26,9 +26,6 @@ class UNetConfig:
     frames: int = 20
     base: int = 32
     depth: int = 3
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class ConvBlock(nn.Sequential):

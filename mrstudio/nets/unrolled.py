@@ -12,7 +12,7 @@ refine), ``η_k`` learned. One model serves every mask and R: the mask enters on
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -25,9 +25,6 @@ class UnrolledConfig:
     cascades: int = 5
     channels: int = 16
     layers: int = 4
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class Denoiser(nn.Module):

@@ -102,9 +102,9 @@ class Node:
         """The ``source`` of this node's errors: ``PACS AET@HOST:PORT``."""
         return f"PACS {self.label}"
 
-    def error(self, reason: str) -> StudyError:
+    def error(self, reason: str, cli_hint: str | None = None) -> StudyError:
         """A one-line :class:`StudyError` about this node."""
-        return StudyError(self.source, reason)
+        return StudyError(self.source, reason, cli_hint)
 
     def to_dict(self) -> dict[str, Any]:
         """The preset's fields (without ``name``), defaults left out."""

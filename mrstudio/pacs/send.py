@@ -25,11 +25,18 @@ from .nodes import Node
 SYNTHETIC_SOURCES = ("phantom", "ct-phantom", "anatomy:")  # studies MR Studio made: no patient to lose
 
 
-def check_allowed(node: Node, anonymised: bool, allow_identifiable: bool = False,
-                  hint: str = "pass --anonymize, or --allow-identifiable if the data may go there") -> None:
-    """Refuse identifiable data for a research-only node (unless ``allow_identifiable``)."""
+SEND_CLI_HINT = "pass --anonymize, or --allow-identifiable if the data may go there"
+
+
+def check_allowed(node: Node, anonymised: bool, allow_identifiable: bool = False, hint: str | None = None,
+                  cli_hint: str = SEND_CLI_HINT) -> None:
+    """Refuse identifiable data for a research-only node (unless ``allow_identifiable``).
+
+    ``hint`` (the GUI's words, e.g. "tick Anonymise") goes into the reason; ``cli_hint`` is the CLI's.
+    """
     if node.research_only and not anonymised and not allow_identifiable:
-        raise node.error(f"is marked research-only and the data are not anonymised; nothing sent ({hint})")
+        raise node.error("is marked research-only and the data are not anonymised; nothing sent"
+                         + (f" ({hint})" if hint else ""), cli_hint=None if hint else cli_hint)
 
 
 def _summary(node: Node, files: list[Path], n: int, seconds: float, anonymised: bool) -> dict[str, Any]:
@@ -43,13 +50,13 @@ def _summary(node: Node, files: list[Path], n: int, seconds: float, anonymised: 
 
 def send_files(node: Node, files: list[Path], anonymize: bool = False, allow_identifiable: bool = False,
                progress: Progress | None = None, cancel: CancelToken | None = None,
-               hint: str | None = None) -> dict[str, Any]:
+               cli_hint: str = SEND_CLI_HINT) -> dict[str, Any]:
     """Send DICOM ``files`` (anonymised copies when ``anonymize``); a summary (sent, series UID, seconds)."""
     files = [Path(p) for p in files]
     if not files:
         raise node.error("nothing to send (no DICOM files)")
     anonymised = anonymize or is_anonymised(files)
-    check_allowed(node, anonymised, allow_identifiable, *([hint] if hint else []))
+    check_allowed(node, anonymised, allow_identifiable, cli_hint=cli_hint)
     with tempfile.TemporaryDirectory(prefix="mrstudio-send-") as tmp:
         if anonymize:
             files = anonymise_files(files, Path(tmp), sub_progress(progress, 0.0, 0.3), cancel)
@@ -60,12 +67,12 @@ def send_files(node: Node, files: list[Path], anonymize: bool = False, allow_ide
 
 def send_written(write: Callable[[Path], Path], node: Node, anonymised: bool, allow_identifiable: bool = False,
                  progress: Progress | None = None, cancel: CancelToken | None = None,
-                 hint: str = "export with anonymisation (--anonymize)") -> dict[str, Any]:
+                 hint: str | None = None, cli_hint: str = "export with --anonymize") -> dict[str, Any]:
     """``write(folder)`` a DICOM series into a temporary folder (the shared exporters), send it, remove it.
 
     ``anonymised`` says whether ``write`` anonymises; the research-only check runs before anything is written.
     """
-    check_allowed(node, anonymised, allow_identifiable, hint)
+    check_allowed(node, anonymised, allow_identifiable, hint, cli_hint)
     with tempfile.TemporaryDirectory(prefix="mrstudio-send-") as tmp:
         folder = Path(write(Path(tmp) / "series"))
         check(cancel)
@@ -105,10 +112,12 @@ def result_to_dicom(path: Path, folder: Path, anonymize: bool = False) -> Path:
                                         geometry=res.geometry or src.geometry)
         elif not anonymize:
             raise StudyError(path, f"its source {source} is not a DICOM series, so the patient and study it belongs "
-                                   "to are unknown; pass --anonymize to send it as a new anonymous study")
+                                   "to are unknown; it can only be sent anonymised, as a new study",
+                             cli_hint="pass --anonymize")
     elif not source.startswith(SYNTHETIC_SOURCES) and not anonymize:
         raise StudyError(path, f"its source ({source or 'not recorded'}) is not at hand, so the patient and study it "
-                               "belongs to are unknown; send the DICOM export of the result, or pass --anonymize")
+                               "belongs to are unknown; send the DICOM export of the result, or send it anonymised",
+                         cli_hint="pass --anonymize")
     return write_cine_dicom(image, folder, study=study, provenance=prov, anonymize=anonymize)
 
 

@@ -97,7 +97,7 @@ def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps
 
 def prepare_cnn(params: dict[str, Any], device: str, accel: float | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Choose the model (the given one, else the l2 card nearest ``accel``), load it once; its provenance."""
-    from ..core.errors import CheckpointError
+    from ..core.errors import ParameterError
     from ..io.model_store import nearest_model
 
     params = dict(params)
@@ -105,7 +105,8 @@ def prepare_cnn(params: dict[str, Any], device: str, accel: float | None) -> tup
     if "model" not in params:
         card = nearest_model(accel or 15.0, "l2")
         if card is None:
-            raise CheckpointError("--model", "no installed cine model (models/cine-unet-*.pt); give --model PATH")
+            raise ParameterError("model", "no installed cine model (models/cine-unet-*.pt): choose a checkpoint",
+                                 cli_hint="give --model PATH")
         params["model"] = card.name
         chosen = f"nearest installed R to {accel:.3g}: {card.name} (R {card.accel:g})" if accel else None
     _, card, _ = load_cine_model(str(params["model"]), device)

@@ -175,8 +175,8 @@ def _to_device(a: np.ndarray, device: str) -> Any:
         try:
             import cupy
         except ImportError:
-            raise ParameterError("device", "the cs method on CUDA needs cupy (pip install cupy-cuda12x); "
-                             "use --device cpu") from None
+            raise ParameterError("device", "the cs method on CUDA needs cupy (pip install cupy-cuda12x); otherwise "
+                                 "choose the CPU", cli_hint="use --device cpu") from None
         with cupy.cuda.Device(int(device.split(":")[1]) if ":" in device else 0):
             return cupy.asarray(a)
     return a

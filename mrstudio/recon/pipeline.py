@@ -28,7 +28,8 @@ def resolve_mask(study: CineStudy, mask: str | np.ndarray | MaskSpec | None, acc
         return make_mask(mask, t, ny)
     if mask is None:
         if study.mask is None:
-            raise StudyError(study.source, "the study is fully sampled: give a mask kind and --accel")
+            raise StudyError(study.source, "the study is fully sampled: choose a mask kind and an acceleration R",
+                             cli_hint="give --mask and --accel")
         return study.mask
     if mask.endswith(".npy"):
         return load_mask(mask, t, ny)

@@ -4,7 +4,7 @@
   and coil maps; every draw adds fresh complex noise and a fresh random mask (the
   augmentation over mask draws the paper's method needs), so the network never sees
   the same aliasing twice. Training, validation and test seeds are disjoint
-  (:data:`~mrstudio.core.phantom.SPLITS`).
+  (:data:`~mrstudio.core.splits.CINE_PHANTOM`).
 * :class:`StudyCines` — real studies read through :func:`mrstudio.io.open_study`,
   fully-sampled (reference: SENSE-1 combination with ESPIRiT maps) or undersampled
   (reference: ``cs``, as in the paper), with the reference cached on disk.

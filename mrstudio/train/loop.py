@@ -33,24 +33,24 @@ from .run import RunOptions
 class TrainConfig(RunOptions):
     """Everything a cine training run depends on (saved as ``config.json`` in the run folder)."""
 
-    loss: str = "l2"
-    accel: float = 15.0
-    mask_kind: str = "vd-kt"
-    acs: int = 2
-    steps: int = 2000
-    batch: int = 4
-    lr: float = 1e-3
+    loss: str = "l2"  # l2 | l1-fourier | ssim (the paper's three)
+    accel: float = 15.0  # R of the training masks
+    mask_kind: str = "vd-kt"  # a MASK_KINDS name
+    acs: int = 2  # fully sampled central ky lines
+    steps: int = 2000  # optimiser steps (a time budget may lower it)
+    batch: int = 4  # cines per step
+    lr: float = 1e-3  # peak Adam learning rate (linear warm-up, cosine decay to 5 %)
     weight_decay: float = 1e-5  # l2 loss only, as in the paper
-    grad_clip: float = 1.0
-    warmup: float = 0.05
-    base: int = 16
-    depth: int = 4
-    size: int = 128
-    frames: int = 20
-    coils: int = 8
-    snr: float = 30.0
-    crop: int | None = 64
-    train_cines: int = 96
+    grad_clip: float = 1.0  # gradient-norm clipping
+    warmup: float = 0.05  # fraction of steps in the warm-up
+    base: int = 16  # U-Net channels at the first level
+    depth: int = 4  # U-Net levels below the first
+    size: int = 128  # phantom matrix (pixels, square)
+    frames: int = 20  # cardiac phases per cine
+    coils: int = 8  # receive coils of the simulated acquisition
+    snr: float = 30.0  # body signal / per-coil noise sd
+    crop: int | None = 64  # readout columns (x) of a training crop; None: the whole width
+    train_cines: int = 96  # phantom cines per split (seeds from core.splits)
     val_cines: int = 8
     test_cines: int = 10
     run_dir: str = "runs/cine"
@@ -214,7 +214,7 @@ def _finish(cfg: TrainConfig, model, data_desc: dict, res, device: str, save_mod
     from .data import PhantomCines, SimConfig
 
     card: dict[str, Any] = {
-        "task": "cine-reconstruction", "architecture": "unet", "unet": model.cfg.as_dict(), "residual": True,
+        "task": "cine-reconstruction", "architecture": "unet", "unet": asdict(model.cfg), "residual": True,
         "normalisation": "naive scaled to [0, 1000], mean subtracted (undone on output)",
         "loss": cfg.loss, "accel": cfg.accel, "mask": cfg.mask_kind, "acs": cfg.acs, "training_data": data_desc,
         "steps": cfg.steps, "batch": cfg.batch, "lr": cfg.lr, "optimizer": "Adam(0.9, 0.999), warm-up + cosine",

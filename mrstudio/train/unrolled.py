@@ -14,7 +14,7 @@ and minutes the card adds to its own; the card records data, split, steps, minut
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +31,18 @@ VAL_ACCELS = (8.0, 15.0, 30.0)
 
 @dataclass
 class UnrolledTrainConfig(RunOptions):
-    steps: int = 100_000
-    batch: int = 2
-    lr: float = 1e-3
-    crop: int = 24
-    pool: int = 48
-    val_cines: int = 3
-    cascades: int = 5
-    channels: int = 12
-    layers: int = 4
-    accel_range: tuple[float, float] = (4.0, 60.0)
-    painted_fraction: float = 0.2
-    ssim_weight: float = 0.5
+    steps: int = 100_000  # optimiser steps (the time budget usually ends the run first)
+    batch: int = 2  # readout-column crops per step
+    lr: float = 1e-3  # Adam learning rate
+    crop: int = 24  # readout columns per crop (exact in hybrid (ky, x) space)
+    pool: int = 48  # training cines held in memory
+    val_cines: int = 3  # full-size validation cines, scored at VAL_ACCELS
+    cascades: int = 5  # data-consistency + denoiser cascades
+    channels: int = 12  # denoiser channels
+    layers: int = 4  # denoiser 3-D conv layers
+    accel_range: tuple[float, float] = (4.0, 60.0)  # R drawn log-uniformly from this range
+    painted_fraction: float = 0.2  # share of masks painted line by line, not of a MASK_KINDS kind
+    ssim_weight: float = 0.5  # loss = l1 + ssim_weight · (1 − SSIM)
     run_dir: str = "runs/cine-unrolled"
     val_every: int = 100
 
@@ -152,7 +152,7 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         return {"psnr": v["psnr"], "ssim": v["ssim"]}
 
     res = run_training(cfg, model, opt, make_step, validate, cfg.steps, progress, cancel)
-    card = {"task": TASK, "architecture": "unrolled", "unrolled": model.cfg.as_dict(),
+    card = {"task": TASK, "architecture": "unrolled", "unrolled": asdict(model.cfg),
             "data_consistency": "gradient step through SENSE, coil maps from the time-averaged centre (nets/sense.py)",
             "loss": f"L1(|x|) + {cfg.ssim_weight}·(1 − SSIM)", "masks": f"{', '.join(MASK_KINDS)} and painted strokes, "
             f"R {cfg.accel_range[0]:g}–{cfg.accel_range[1]:g}",

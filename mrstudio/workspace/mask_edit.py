@@ -112,19 +112,18 @@ class MaskEdit:
         self._redo.clear()
 
     def undo(self) -> bool:
-        self.end_stroke()
-        if not self._undo:
-            return False
-        self._redo.append(self.mask)
-        self.mask = self._undo.pop()
-        return True
+        return self._swap(self._undo, self._redo)
 
     def redo(self) -> bool:
+        return self._swap(self._redo, self._undo)
+
+    def _swap(self, source: list[np.ndarray], target: list[np.ndarray]) -> bool:
+        """Make the last mask of ``source`` current and keep the current one on ``target``."""
         self.end_stroke()
-        if not self._redo:
+        if not source:
             return False
-        self._undo.append(self.mask)
-        self.mask = self._redo.pop()
+        target.append(self.mask)
+        self.mask = source.pop()
         return True
 
     def _push(self, before: np.ndarray) -> None:
