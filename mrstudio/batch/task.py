@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..core.device import set_cpu_threads
 from ..core.errors import StudyError
 from .spec import BatchSpec
 from .studies import StudyRef
@@ -34,17 +35,6 @@ def worker_name() -> str:
         return str(get_worker().name)
     except (ImportError, ValueError):
         return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _threads(n: int | None) -> None:
-    """One worker, ``n`` threads: torch's intra-op pool (numpy's FFT is single-threaded); None: as it is."""
-    import sys
-
-    if n is not None and "torch" in sys.modules:
-        import torch
-
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
 
 
 def _local(path: str) -> str:
@@ -116,7 +106,7 @@ def _interp(study_ref: StudyRef, spec: BatchSpec, out_dir: Path) -> tuple[dict[s
 
 def run_task(study_ref: StudyRef, spec: BatchSpec, out_dir: str, threads: int | None = 1) -> dict[str, Any]:
     """Run ``spec`` on one study; return its manifest record (``status`` ``done`` or ``failed``)."""
-    _threads(threads)
+    set_cpu_threads(threads)
     t0 = time.perf_counter()
     record: dict[str, Any] = {"study": study_ref.path, "name": study_ref.name, "command": spec.command,
                               "method": spec.method, "label": spec.title, "params_hash": spec.params_hash(),
@@ -131,6 +121,6 @@ def run_task(study_ref: StudyRef, spec: BatchSpec, out_dir: str, threads: int | 
     except Exception as exc:  # an internal failure of one study still must not stop the batch
         text = " ".join(str(exc).split())[:300]
         record.update(status="failed", output=None, metrics={}, error=f"internal error: {type(exc).__name__}: {text}")
-    _threads(threads)  # a method may have changed it
+    set_cpu_threads(threads)  # a method may have changed torch's
     record["seconds"] = round(time.perf_counter() - t0, 4)
     return record

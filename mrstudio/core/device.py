@@ -50,3 +50,30 @@ def describe_device(device: str) -> str:
 
         return torch.cuda.get_device_name(torch.device(device))
     return "Apple MPS" if device == "mps" else "CPU"
+
+
+
+_CPU_THREADS: int | None = None
+
+
+def cpu_threads() -> int:
+    """Threads this process's own CPU numerics may use (scipy.fft ``workers``): the count set by
+    :func:`set_cpu_threads`, else every core."""
+    import os
+
+    return _CPU_THREADS or os.cpu_count() or 1
+
+
+def set_cpu_threads(n: int | None) -> None:
+    """Limit this process's CPU numerics to ``n`` threads, torch's intra-op pool included when torch
+    is loaded (a batch worker that shares the cores with others sets 1); None: every core for
+    scipy.fft, torch left as it is."""
+    import sys
+
+    global _CPU_THREADS
+    _CPU_THREADS = n
+    if n is not None and "torch" in sys.modules:
+        import torch
+
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)

@@ -15,10 +15,11 @@ arrays (``scipy.fft`` with all cores) and, when given cupy arrays, on the GPU.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
+
+from ..core.device import cpu_threads
 
 
 def array_module(x: Any):
@@ -55,7 +56,7 @@ class Sense:
             self.maps = maps.astype(xp.complex64)
         self.maps_conj = xp.conj(self.maps)
         self.mask = xp.asarray(mask, dtype=xp.float32)[None, :, :, None]
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or cpu_threads()
         if xp is np:
             import scipy.fft as fft
 
@@ -121,7 +122,7 @@ class SenseNormal:
         self.maps = xp.ascontiguousarray(m.transpose(0, 2, 1)).astype(xp.complex64)  # (C, Nx, Ny)
         self.maps_conj = xp.conj(self.maps)
         self.mask = xp.asarray(mask, dtype=xp.float32)[:, None, :]  # (T, 1, Ny)
-        workers = workers or os.cpu_count() or 1
+        workers = workers or cpu_threads()
         if xp is np:
             import scipy.fft as fft
 
