@@ -110,3 +110,30 @@ def test_interp_cli_runs_the_shipped_throughplane_model(capsys):
     assert main(["interp", "--method", "throughplane", "--factor", "3", "--holdout", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["model"] == "interp-throughplane" and out["psnr"] > 20 and out["slices_predicted"] > 0
+
+
+def test_plane_batches_fit_the_cache_and_do_not_change_the_result():
+    """CPU batches are sized to the cache (2 planes of 298 × 512); any batch gives the same volume,
+    and each pass equals the network run on that plane alone."""
+    import torch
+
+    from mrstudio.interp.throughplane import load_plane_model, plane_batch, refine
+
+    assert plane_batch(298, 512, "cpu") == 2 and plane_batch(2000, 2000, "cpu") == 1 and plane_batch(298, 512, "cuda") == 16
+    net, _, _ = load_plane_model("interp-throughplane", "cpu")
+    rng = np.random.default_rng(0)
+    base = rng.random((13, 9, 11)).astype(np.float32)
+    dist, gap = rng.random(13).astype(np.float32), np.full(13, 3.0, np.float32)
+    out = refine(net, base, dist, gap, "cpu")
+    assert np.allclose(refine(net, base, dist, gap, "cpu", batch=1), out, atol=1e-6)
+    assert np.allclose(refine(net, base, dist, gap, "cpu", batch=16), out, atol=1e-6)
+
+    def plane(p: np.ndarray) -> np.ndarray:  # (Z', W) → the network's plane, alone
+        x = torch.from_numpy(p)[None]
+        inp = torch.stack([x, torch.from_numpy(dist)[None, :, None].expand_as(x),
+                           torch.from_numpy(gap / 10)[None, :, None].expand_as(x)], 1)
+        with torch.inference_mode():
+            return net(inp)[0, 0].numpy()
+
+    want = 0.5 * (plane(base[:, 4, :]) + np.stack([plane(base[:, :, j]) for j in range(11)], 2)[:, 4, :])
+    assert np.allclose(out[:, 4, :], want, atol=1e-5)

@@ -34,9 +34,9 @@ class PlaneNet(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or PlaneNetConfig()
         c = cfg.channels
-        mods: list[nn.Module] = [nn.Conv2d(3, c, 3, padding=1), nn.LeakyReLU(0.1)]
+        mods: list[nn.Module] = [nn.Conv2d(3, c, 3, padding=1), nn.LeakyReLU(0.1, inplace=True)]
         for d in cfg.dilations:
-            mods += [nn.Conv2d(c, c, 3, padding=(d, 1), dilation=(d, 1)), nn.LeakyReLU(0.1)]
+            mods += [nn.Conv2d(c, c, 3, padding=(d, 1), dilation=(d, 1)), nn.LeakyReLU(0.1, inplace=True)]
         mods.append(nn.Conv2d(c, 1, 3, padding=1))
         self.body = nn.Sequential(*mods)
         nn.init.zeros_(mods[-1].weight)
