@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.jobs import CancelToken, Progress, check, report
+from ..core.jobs import CancelToken, Progress, check, report, sub_progress
 from ..core.registry import loading_prepare
 from .base import register_interp
 
@@ -71,7 +71,8 @@ def plane_batch(zo: int, width: int, device: str) -> int:
     return 16 if device != "cpu" else max(1, CPU_BATCH_PIXELS // max(1, zo * width))
 
 
-def _plane_pass(net, vol: np.ndarray, inputs, device: str, batch: int, step, cancel) -> np.ndarray:
+def _plane_pass(net, vol: np.ndarray, inputs, device: str, batch: int, progress: Progress | None,
+                cancel: CancelToken | None) -> np.ndarray:
     """The network on every (z, w) plane ``vol[:, i, :]`` of a C-contiguous ``(Z', N, W)`` volume."""
     import torch
 
@@ -86,7 +87,7 @@ def _plane_pass(net, vol: np.ndarray, inputs, device: str, batch: int, step, can
         inp = torch.stack([x, d[None, :, None].expand(b, zo, w), g[None, :, None].expand(b, zo, w)], 1)
         y = net(inp.contiguous(memory_format=torch.channels_last))[:, 0].float().cpu().numpy()
         out[:, s:e, :] = y.transpose(1, 0, 2)
-        step(b)
+        report(progress, e / n, f"planes {e}/{n}")
     return out
 
 
@@ -102,16 +103,12 @@ def refine(net, base: np.ndarray, dist: np.ndarray, gap: np.ndarray, device: str
     zo, ny, nx = base.shape
     d = torch.as_tensor(dist, dtype=torch.float32, device=device)
     g = torch.as_tensor(gap / 10.0, dtype=torch.float32, device=device)
-    done, total = [0], ny + nx
-
-    def step(b: int) -> None:
-        done[0] += b
-        report(progress, done[0] / total, f"planes {done[0]}/{total}")
-
+    half = ny / (ny + nx)  # of the progress: the (z, x) planes, one per row y
     with torch.inference_mode():
-        out = _plane_pass(net, base, (d, g), device, batch or plane_batch(zo, nx, device), step, cancel)
+        out = _plane_pass(net, base, (d, g), device, batch or plane_batch(zo, nx, device),
+                          sub_progress(progress, 0.0, half), cancel)
         across = _plane_pass(net, np.ascontiguousarray(base.transpose(0, 2, 1)), (d, g), device,
-                             batch or plane_batch(zo, ny, device), step, cancel)
+                             batch or plane_batch(zo, ny, device), sub_progress(progress, half, 1.0), cancel)
     out += across.transpose(0, 2, 1)
     out *= 0.5
     return out
