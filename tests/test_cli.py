@@ -217,6 +217,7 @@ def test_bench_gui_quick(tmp_path):
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     assert {r["mode"] for r in res["scrub"]} == {"image", "error"} and all(r["fps"] > 0 for r in res["scrub"])
+    assert all(r["paints_per_step"] >= r["panels"] for r in res["scrub"])  # every step repainted every panel
     assert res["live"]["strokes"] and res["startup"][0]["window"] > 0
     text = out.read_text()
     assert "live" in text.lower() and "start-up" in text.lower()

@@ -254,3 +254,44 @@ keep()
     assert all(p.returncode == 0 for p in procs), outs[0][1][-2000:] + outs[1][1][-2000:]
     plans = [next(x.split()[2:] for x in o[0].splitlines() if x.startswith("STEPS")) for o in outs]
     assert plans[0] == plans[1] and 10 < int(plans[0][0]) < 100000
+
+
+def test_hrinet_anatomy_stacks_keep_the_validation_slab_out(monkeypatch):
+    """Training stacks hold nothing of the axial validation slab ± guard; validation stacks only the slab."""
+    import mrstudio.io.anatomy as anatomy
+    from mrstudio.core.splits import ANATOMY_GUARD_MM, ANATOMY_VAL_SLAB_MM
+    from mrstudio.train import anatomy_stacks
+
+    lo, hi = ANATOMY_VAL_SLAB_MM[0] - ANATOMY_GUARD_MM, ANATOMY_VAL_SLAB_MM[1] + ANATOMY_GUARD_MM
+    vol = np.ones((40, 72, 170), np.float32)  # (X, Y, Z), 1 mm: axis 2 is axial
+    vol[..., int(lo):int(np.ceil(hi))] = 2.0  # the excluded range: maps to +1000 on the working scale, the rest to −1000
+    monkeypatch.setattr(anatomy, "thin_volume", lambda source: vol)
+    train = anatomy_stacks.training_stacks(crop=32)
+    val = anatomy_stacks.validation_stacks()
+    assert train and all(float(s.max()) == pytest.approx(-1000.0) for s in train)
+    assert {s.shape[1:] for s in train} >= {(72, 40), (85, 72)}  # axial sections, and sagittal ones of the lower piece
+    assert all(float(s.min()) == pytest.approx(1000.0) for s in val)
+    assert val[0].shape[0] == int(ANATOMY_VAL_SLAB_MM[1] - ANATOMY_VAL_SLAB_MM[0])
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/usr/share/mricron/templates"), reason="mricron-data not installed")
+def test_train_ct_on_real_anatomy_writes_its_split(tmp_path):
+    """`mrstudio train ct --data anatomy`: Colin 27 stacks mixed with the phantom, from given weights (Stage II at once)."""
+    from mrstudio.cli import main
+    from mrstudio.io.model_store import read_card
+    from mrstudio.train.ct import CTTrainConfig, train_ct
+
+    init = tmp_path / "init.pt"
+    train_ct(CTTrainConfig(variant="hrinet", steps=2, batch=1, base=4, size=64, crop=64, slices=9, train_volumes=1,
+                           val_volumes=1, test_volumes=0, val_every=2, run_dir=str(tmp_path / "r0"), out=str(init),
+                           device="cpu"))
+    out = tmp_path / "mix.pt"
+    assert main(["train", "ct", "--data", "anatomy", "--variant", "hrinet", "--base", "4", "--size", "64", "--crop", "64",
+                 "--batch", "2", "--steps", "4", "--val-every", "2", "--train-volumes", "1", "--init", str(init),
+                 "--run-dir", str(tmp_path / "run"), "--out", str(out), "--device", "cpu"]) == 0
+    card = read_card(out).fields
+    assert card["training_data"]["kind"].startswith("real anatomy") and "INIA19 (never used here)" in card["training_data"]["split"]
+    assert card["training_data"]["ct_phantom"]["fraction"] == pytest.approx(0.2)
+    assert np.isfinite(card["validation"]["psnr"]) and card["validation"]["linear_psnr"] > 10
+    log = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert all(r["stage"] == 2 for r in log)  # started from weights: no Stage I

@@ -40,15 +40,12 @@ def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str
     import torch
 
     from ..core.errors import ParameterError
-    from ..nets.hrinet import hu_to_net, net_to_hu
+    from ..nets.hrinet import hu_to_net, net_to_hu, pad_to_multiple
 
     if params:
         raise ParameterError("param", f"unknown hrinet parameter(s): {', '.join(sorted(params))} (known: model, batch)")
     net, _, _ = load_ct_model(str(model), device)
-    _, h0, w0 = volume.shape
-    pad = ((0, 0), ((-h0 % 64) // 2, (-h0 % 64) - (-h0 % 64) // 2), ((-w0 % 64) // 2, (-w0 % 64) - (-w0 % 64) // 2))
-    if any(p for _, p in pad[1:]) or any(p for p, _ in pad[1:]):  # its smallest map is 1/64: pad with air, crop after
-        volume = np.pad(volume, pad, constant_values=-1000.0)
+    volume, (rows, cols) = pad_to_multiple(volume)  # padded with air, cropped after
     _, h, w = volume.shape
     p, k = alphas.shape
     out = np.empty((p, k, h, w), np.float32)
@@ -64,4 +61,4 @@ def hrinet(volume: np.ndarray, z: np.ndarray, alphas: np.ndarray, *, device: str
                                     pair[:1], pair[1:], al)
                 out[i, j:j + n] = net_to_hu(y)[:, 0].float().cpu().numpy()
             report(progress, (i + 1) / p, f"gap {i + 1}/{p}")
-    return out[..., pad[1][0]:pad[1][0] + h0, pad[2][0]:pad[2][0] + w0]
+    return out[..., rows, cols]

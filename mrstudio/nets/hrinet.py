@@ -42,6 +42,18 @@ def net_to_hu(x: torch.Tensor) -> torch.Tensor:
     return x * ((HU_HI - HU_LO) / 2) + (HU_LO + HU_HI) / 2
 
 
+def pad_to_multiple(volume, m: int = 64):
+    """``(padded, (rows, cols))``: ``volume (..., H, W)`` padded with air (−1000 HU) to multiples of ``m``
+    (the generator's smallest map is 1/64), centred; ``padded[..., rows, cols]`` is the original."""
+    import numpy as np
+
+    h, w = volume.shape[-2:]
+    (t, b), (left, r) = (((-n % m) // 2, (-n % m) - (-n % m) // 2) for n in (h, w))
+    if t or b or left or r:
+        volume = np.pad(volume, [(0, 0)] * (volume.ndim - 2) + [(t, b), (left, r)], constant_values=HU_LO)
+    return volume, (slice(t, t + h), slice(left, left + w))
+
+
 @dataclass
 class HRINetConfig:
     size: int = 256  # training slice size; the latent sizes of Table 1 follow from it

@@ -24,8 +24,12 @@ correction (linear interpolation), so it skips Stage I (``stage1 = 0``). λ = 0.
 α = 1/6 … 5/6. Training uses random square crops of ``crop`` pixels (the networks are
 fully convolutional); validation runs on whole held-out volumes.
 
-Data: ``phantom`` (procedural thoracic CT, thin 1 mm slices averaged to ``thick`` mm) or a
-folder of CT DICOM series, split by volume (never by slice).
+Data: ``phantom`` (procedural thoracic CT, thin 1 mm slices averaged to ``thick`` mm),
+``anatomy`` (real MR: stacks of Colin 27 in three orientations and slab thicknesses,
+:mod:`.anatomy_stacks`, split by volume and slab, mixed with ``phantom_fraction`` of phantom
+crops) or a folder of CT DICOM series, split by volume (never by slice). A run that starts from
+weights (``init``: a fine-tune of a model already past Stage I) skips Stage I unless ``stage1``
+says otherwise.
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ class CTTrainConfig(RunOptions):
     val_volumes: int = 2
     test_volumes: int = 4
     run_dir: str = "runs/ct"
-    stage1: float | None = None  # fraction of steps in Stage I (default: 0.5, the paper; 0 for hrinet-res)
+    stage1: float | None = None  # fraction of steps in Stage I (default: 0.5, the paper; 0 for hrinet-res or init)
+    phantom_fraction: float = 0.2  # data 'anatomy': share of training crops drawn from the phantom volumes
 
 
 def phantom_volumes(seeds, size: int, slices: int, thick: int) -> list[np.ndarray]:
@@ -110,43 +115,43 @@ def _gap_predict(net, vol, gap: int, device: str):
     """Predict the ``gap − 1`` slices between every ``gap``-th slice with the generator (HU)."""
     import torch
 
-    from ..nets.hrinet import hu_to_net, net_to_hu
+    from ..nets.hrinet import hu_to_net, net_to_hu, pad_to_multiple
 
     keep = np.arange(0, len(vol), gap)
     preds, truths = [], []
     al = torch.arange(1, gap, dtype=torch.float32, device=device) / gap
     with torch.no_grad():
         for i in keep[:-1]:
-            x = hu_to_net(torch.from_numpy(vol[[i, i + gap]]).to(device)[:, None])
+            pair, (rows, cols) = pad_to_multiple(vol[[i, i + gap]])
+            x = hu_to_net(torch.from_numpy(pair).to(device)[:, None])
             n = gap - 1
             y = net(x[:1].expand(n, -1, -1, -1), x[1:].expand(n, -1, -1, -1), al)
-            preds.append(net_to_hu(y)[:, 0].cpu().numpy())
+            preds.append(net_to_hu(y)[:, 0, rows, cols].cpu().numpy())
             truths.append(vol[i + 1:i + gap])
     return np.concatenate(preds), np.concatenate(truths)
 
 
 def evaluate_ct(net, volumes: list[np.ndarray], device: str, gap: int = 6) -> dict[str, float]:
-    """Held-out large-gap scores of the generator and of linear interpolation (same slices)."""
+    """Held-out large-gap scores of the generator and of linear interpolation (same slices), each volume
+    scored on its own and the scores averaged over volumes (the volumes may differ in size)."""
     from ..core.metrics import score
     from ..interp.classical import linear
     from ..interp.pipeline import to_unit
 
     was = net.training
     net.eval()
-    p_all, t_all, l_all = [], [], []
+    rows = []
     for vol in volumes:
         p, t = _gap_predict(net, vol, gap, device)
         keep = np.arange(0, len(vol), gap)
         alphas = np.tile(np.arange(1, gap) / gap, (len(keep) - 1, 1))
         lin = linear(vol[keep], keep.astype(float), alphas).reshape(p.shape)
-        p_all.append(p)
-        t_all.append(t)
-        l_all.append(lin)
+        s, sl = score(to_unit(p), to_unit(t)), score(to_unit(lin), to_unit(t))
+        rows.append((s.psnr, s.ssim, float(np.sqrt(np.mean((p - t) ** 2))), sl.psnr, sl.ssim))
     net.train(was)
-    p, t, lin = (np.concatenate(a) for a in (p_all, t_all, l_all))
-    s, sl = score(to_unit(p), to_unit(t)), score(to_unit(lin), to_unit(t))
-    return {"psnr": s.psnr, "ssim": s.ssim, "rmse_hu": float(np.sqrt(np.mean((p - t) ** 2))),
-            "linear_psnr": sl.psnr, "linear_ssim": sl.ssim}
+    m = np.mean(rows, axis=0)
+    return {"psnr": float(m[0]), "ssim": float(m[1]), "rmse_hu": float(m[2]), "linear_psnr": float(m[3]),
+            "linear_ssim": float(m[4])}
 
 
 def _update(opt, loss, module, clip: float) -> None:
@@ -191,8 +196,8 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
     d = init_distributed(choose_device(cfg.device))
     device = d.device
     torch.manual_seed(cfg.seed + d.rank)
-    train, val, data_desc = _volumes(cfg, d.main)
-    crop = min(cfg.crop, min(min(v.shape[1:]) for v in train) // 64 * 64)
+    train, extra, val, data_desc = _volumes(cfg, d.main)
+    crop = min(cfg.crop, min(min(v.shape[1:]) for v in train + extra) // 64 * 64)
     gen = HRINet(HRINetConfig.for_size(cfg.size, base=cfg.base, levels=levels, residual=residual,
                                        skips=skips)).to(device)
     if cfg.init:
@@ -200,7 +205,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         gen.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
     d1, d2 = AlphaCritic().to(device), PatchCritic().to(device)
     opt_g, opt_d1, opt_d2 = (torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=(0.5, 0.999)) for m in (gen, d1, d2))
-    task = _Steps(cfg, gen, d1, d2, opt_g, opt_d1, opt_d2, train, crop, d)
+    task = _Steps(cfg, gen, d1, d2, opt_g, opt_d1, opt_d2, train, crop, d, extra)
     res = run_training(cfg, gen, opt_g, task.make, lambda: evaluate_ct(gen, val, device), cfg.steps, progress, cancel,
                        parts={"d1": d1, "d2": d2, "opt_d1": opt_d1, "opt_d2": opt_d2},
                        extra_state=lambda: {"half": task.half}, on_resume=task.resume, on_plan=task.plan, dist=d)
@@ -214,12 +219,21 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
     return card
 
 
-def _volumes(cfg: CTTrainConfig, main: bool) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
-    """Training and validation HU volumes, split by volume (a folder's split is written to the run)."""
+def _volumes(cfg: CTTrainConfig, main: bool) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray],
+                                                      dict[str, Any]]:
+    """Training volumes, the phantom volumes mixed into them (``anatomy``; else empty), validation volumes
+    (HU or the working scale) and the card's data entry; split by volume (a folder's split is written to the run)."""
+    if cfg.data == "anatomy":
+        from . import anatomy_stacks
+
+        train = anatomy_stacks.training_stacks(cfg.crop)
+        extra = phantom_volumes(CT_SPLITS["train"][: cfg.train_volumes], cfg.size, cfg.slices, cfg.thick)
+        return train, extra, anatomy_stacks.validation_stacks(), anatomy_stacks.describe(
+            len(train), cfg.phantom_fraction, _seed_span("train", cfg.train_volumes))
     if cfg.data == "phantom":
         train = phantom_volumes(CT_SPLITS["train"][: cfg.train_volumes], cfg.size, cfg.slices, cfg.thick)
         val = phantom_volumes(CT_SPLITS["val"][: cfg.val_volumes], cfg.size, cfg.slices, cfg.thick)
-        return train, val, {"kind": "procedural CT phantom (synthetic; not real anatomy)",
+        return train, [], val, {"kind": "procedural CT phantom (synthetic; not real anatomy)",
                             "train_seeds": _seed_span("train", cfg.train_volumes),
                             "val_seeds": _seed_span("val", cfg.val_volumes), "size": cfg.size, "thin_mm": 1.0,
                             "thick_mm": cfg.thick, "slices": cfg.slices}
@@ -231,7 +245,7 @@ def _volumes(cfg: CTTrainConfig, main: bool) -> tuple[list[np.ndarray], list[np.
         run = Path(cfg.run_dir)
         run.mkdir(parents=True, exist_ok=True)
         (run / "split.json").write_text(json.dumps(split, indent=2) + "\n")
-    return ([vols[i][1] for i in order[n_val:]], [vols[i][1] for i in order[:n_val]],
+    return ([vols[i][1] for i in order[n_val:]], [], [vols[i][1] for i in order[:n_val]],
             {"kind": "files", "root": cfg.data, "split": {k: len(v) for k, v in split.items()}})
 
 
@@ -241,13 +255,15 @@ class _Steps:
     kept by a resumed run (it never goes back to Stage I)."""
 
     def __init__(self, cfg: CTTrainConfig, gen, d1, d2, opt_g, opt_d1, opt_d2, train: list[np.ndarray], crop: int,
-                 dist):
+                 dist, extra: list[np.ndarray] | None = None):
         self.cfg, self.gen, self.d1, self.d2 = cfg, gen, d1, d2
         self.opt_g, self.opt_d1, self.opt_d2 = opt_g, opt_d1, opt_d2
         self.train, self.crop, self.dist = train, crop, dist
+        self.extra = extra or []  # phantom volumes mixed into anatomy data (``phantom_fraction`` of the crops)
+        self.skip_background = cfg.data == "anatomy"  # MR stacks hold sections that are mostly background
         self.g, self.critic1, self.critic2 = dist.wrap(gen), dist.wrap(d1), dist.wrap(d2)
         _, self.use_d1, self.use_d2, self.step2, residual, _ = VARIANTS[cfg.variant]
-        self.stage1 = cfg.stage1 if cfg.stage1 is not None else (0.0 if residual else 0.5)
+        self.stage1 = cfg.stage1 if cfg.stage1 is not None else (0.0 if residual or cfg.init else 0.5)
         self.beta = cfg.beta if cfg.beta is not None else (5e-3 if cfg.size >= 512 else 5e-4)
         self.stage2_from: int | None = None  # where Stage II began in the run being resumed, if it had begun
         self.half = int(cfg.steps * self.stage1)
@@ -266,6 +282,24 @@ class _Steps:
         if start:
             self.rng = np.random.default_rng([self.cfg.seed, self.dist.rank, start])
         return self.step
+
+    def _window(self, n: int | None):
+        """``(n, crop, crop)`` net-scale crop of ``n`` consecutive slices (two random slices if ``n`` is None)
+        of a random training volume; with ``skip_background``, crops under a quarter foreground are drawn again."""
+        for _ in range(100):
+            if self.extra and self.rng.random() < self.cfg.phantom_fraction:
+                vol = self.extra[self.rng.integers(len(self.extra))]
+            else:
+                vol = self.train[self.rng.integers(len(self.train))]
+            if n is None:
+                idx = list(self.rng.integers(0, len(vol), 2))
+            else:
+                s0 = self.rng.integers(0, len(vol) - n + 1)
+                idx = list(range(s0, s0 + n))
+            c = self._crop_stack(vol, idx)
+            if not self.skip_background or float((c > -0.9).float().mean()) > 0.25:
+                break
+        return c
 
     def _crop_stack(self, vol: np.ndarray, idx):
         import torch
@@ -302,12 +336,7 @@ class _Steps:
         """Step II: 7 consecutive slices, ends in, the 5 between out at α = 1/6 … 5/6."""
         import torch
 
-        wins = []
-        for _ in range(self.cfg.batch):
-            vol = self.train[self.rng.integers(len(self.train))]
-            s0 = self.rng.integers(0, len(vol) - 6)
-            wins.append(self._crop_stack(vol, list(range(s0, s0 + 7))))
-        w = torch.stack(wins)  # (B, 7, H, W)
+        w = torch.stack([self._window(7) for _ in range(self.cfg.batch)])  # (B, 7, H, W)
         al = (torch.arange(1, 6, device=w.device, dtype=torch.float32) / 6).repeat(w.shape[0])
         pred = self.g(w[:, :1].repeat_interleave(5, 0), w[:, 6:7].repeat_interleave(5, 0), al)
         loss = self._content(pred, w[:, 1:6].reshape(-1, 1, self.crop, self.crop))
@@ -320,11 +349,7 @@ class _Steps:
         from torch.nn import functional as F
 
         cfg = self.cfg
-        pairs = []
-        for _ in range(cfg.batch):
-            vol = self.train[self.rng.integers(len(self.train))]
-            pairs.append(self._crop_stack(vol, list(self.rng.integers(0, len(vol), 2))))
-        x = torch.stack(pairs)  # (B, 2, H, W)
+        x = torch.stack([self._window(None) for _ in range(cfg.batch)])  # (B, 2, H, W)
         x1, x2 = x[:, :1], x[:, 1:]
         alpha = torch.rand(x.shape[0], device=x.device) * 0.5
         recon = self.g.module.autoencode(x1) if self.dist.ddp else self.gen.autoencode(x1)

@@ -103,6 +103,7 @@ class CinePanel(QtWidgets.QFrame):
         layout.addWidget(self.graphics, 1)
         self.stack: np.ndarray | None = None
         self.levels: tuple[float, float] = (0.0, 1.0)
+        self._display: dict[int, np.ndarray] = {}  # frame → uint8 image windowed to ``levels``
         self.frame = 0
         self.unit = ""  # what the values are: "" (intensity), "|err|", "rel. err", "Δ"
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -116,20 +117,35 @@ class CinePanel(QtWidgets.QFrame):
         first = self.stack is None or self.stack.shape[1:] != np.shape(stack)[1:]
         self.stack = np.asarray(stack, dtype=np.float32)
         self.levels = levels or display_levels(self.stack)
+        self._display.clear()
         self.image.setLookupTable(lut)
         self.set_frame(self.frame)
         if first:
             self.view.autoRange(padding=0)
 
     def set_levels(self, levels: tuple[float, float]) -> None:
-        self.levels = levels
-        self.image.setLevels(levels)
+        if tuple(levels) != tuple(self.levels):
+            self.levels = levels
+            self._display.clear()
+            self.set_frame(self.frame)
 
     def set_frame(self, t: int) -> None:
         if self.stack is None:
             return
         self.frame = int(np.clip(t, 0, self.stack.shape[0] - 1))
-        self.image.setImage(self.stack[self.frame], autoLevels=False, levels=self.levels)
+        self.image.setImage(self._display_frame(self.frame), autoLevels=False, levels=(0, 255))
+
+    def _display_frame(self, t: int) -> np.ndarray:
+        """Frame ``t`` windowed to ``levels`` as uint8 (0 at the low level, 255 at the high one), cached until the
+        stack or the window changes: scrubbing then hands pyqtgraph 8-bit images, which it draws without
+        rescaling floats (grey, or indices into the lookup table) — the float stack still answers hover and ROI."""
+        q = self._display.get(t)
+        if q is None:
+            lo, hi = self.levels
+            scale = 255.0 / (hi - lo) if hi > lo else 0.0
+            q = np.clip((self.stack[t] - lo) * scale + 0.5, 0, 255).astype(np.uint8)
+            self._display[t] = q
+        return q
 
     def value_at(self, y: float, x: float) -> float | None:
         if self.stack is None:
