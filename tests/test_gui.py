@@ -168,6 +168,26 @@ def test_exports(window, tmp_path):
     assert window.exports.dicom("CS (l1-ESPIRiT)", str(tmp_path)) is None and "not empty" in window.last_message
 
 
+def test_exported_grid_can_add_error_maps_and_xt_profiles(window, tmp_path):
+    """File → Export's two options add an |error| row and an x–t row under every tile, and say so in its label."""
+    import imageio.v3 as iio
+
+    plain_png = iio.imread(window.exports.png(str(tmp_path / "plain.png")))
+    window.exports.set_extra("error", True)
+    window.exports.set_extra("xt", True)
+    assert window.exports.extras == ("error", "xt")
+    extra_png = iio.imread(window.exports.png(str(tmp_path / "extra.png")))
+    assert extra_png.shape[1] == plain_png.shape[1] and extra_png.shape[0] > plain_png.shape[0] + 256
+    labels = dict(zip(window.grid.panels, window.exports.last_labels))
+    assert "below: |err| scale 0 …" in labels["Zero-filled"] and "x–t profile" in labels["Zero-filled"]
+    assert "|err|" not in labels[next(iter(window.grid.panels))]  # the reference has no error tile
+    window.exports.set_extra("error", False)
+    assert window.exports.extras == ("xt",)
+    window.playback.frame_slider.setValue(3)
+    frames = window.exports.movie(str(tmp_path / "m.gif"))
+    assert window.bridge.wait_all(60) and frames.status == "done"
+
+
 def test_export_labels_and_the_one_overwrite_choice(window, tmp_path):
     import imageio.v3 as iio
 

@@ -49,6 +49,19 @@ class Exports:
         self.ask = self._ask
         self.last_labels: list[str] = []  # the tile labels of the last picture (titles and metrics)
 
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """The optional rows of exported pictures and movies (``figure.EXTRAS``), remembered in the settings."""
+        from .figure import EXTRAS
+
+        chosen = str(self.win.settings.value("export_extras", "")).split(",")
+        return tuple(e for e in EXTRAS if e in chosen)
+
+    def set_extra(self, extra: str, on: bool) -> None:
+        """Include (or not) the ``"error"`` or ``"xt"`` row in exported pictures and movies."""
+        want = set(self.extras) | {extra} if on else set(self.extras) - {extra}
+        self.win.settings.setValue("export_extras", ",".join(sorted(want)))
+
     def _ask(self, path: Path) -> str:
         if QtWidgets.QApplication.platformName() in ("offscreen", "minimal"):
             return CANCEL
@@ -197,7 +210,7 @@ class Exports:
         except StudyError as exc:
             self.win.notify("Export movie", str(exc))
             return None
-        frames = render_movie(grid, self.win.playback.frame_slider.maximum() + 1)
+        frames = render_movie(grid, self.win.playback.frame_slider.maximum() + 1, extras=self.extras)
         fps = self.win.playback.fps.value()
         return self.win.bridge.submit(f"movie {Path(path).name}",
                                       lambda progress=None, cancel=None: write_movie(frames, path, fps=fps, force=force),
@@ -211,7 +224,7 @@ class Exports:
         grid = self.win.grid
         if not grid.stacks:
             return None
-        picture, self.last_labels = render_grid(grid, self.win.playback.frame_slider.value())
+        picture, self.last_labels = render_grid(grid, self.win.playback.frame_slider.value(), extras=self.extras)
         try:
             out = write_png(picture, path, force=force)
         except StudyError as exc:

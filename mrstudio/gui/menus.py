@@ -45,6 +45,13 @@ def build_menus(win: MainWindow) -> None:
                        ("Result as DICOM series…", win.exports.dicom_dialog),
                        ("Send to PACS…", lambda: send_to_pacs(win))):
         action(ex, text, slot)
+    ex.addSeparator()
+    for text, extra in (("Pictures and movies: add error maps", "error"),
+                        ("Pictures and movies: add x–t profiles", "xt")):
+        act = ex.addAction(text)
+        act.setCheckable(True)
+        act.setChecked(extra in win.exports.extras)
+        act.toggled.connect(lambda on, e=extra: win.exports.set_extra(e, on))
     m.addSeparator()
     action(m, "&Quit", win.close, QtGui.QKeySequence.StandardKey.Quit)
     edit = win.menuBar().addMenu("&Edit")

@@ -222,6 +222,10 @@ class ComparisonGrid(QtWidgets.QWidget):
         self._refresh()
         self._update_roi_overlays()
 
+    def error_lut(self) -> np.ndarray:
+        """The colour table of error displays, ``uint8 (256, 3|4)``."""
+        return self._err_cmap.getLookupTable(nPts=256)
+
     def _body_mask(self, ref: np.ndarray) -> np.ndarray:
         if self._body is None or self._body[0] is not ref:
             self._body = (ref, body_mask(ref))
@@ -250,7 +254,7 @@ class ComparisonGrid(QtWidgets.QWidget):
                     tops.append(top)
             top = max(tops, default=1.0)
             self.error_levels = (0.0, top if top > 0 else 1.0)
-        err_lut = self._err_cmap.getLookupTable(nPts=256) if error else None
+        err_lut = self.error_lut() if error else None
         for name, panel in self.panels.items():
             stack = self.stacks[name]
             if name in self.signed:
