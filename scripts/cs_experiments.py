@@ -1,11 +1,12 @@
 """CS experiments behind issue 5: how the ``cs`` defaults were chosen, and convergence against BART.
 
-Run: .venv/bin/python scripts/cs_experiments.py tune|bart|check|convergence
+Run: .venv/bin/python scripts/cs_experiments.py tune|bart|check|convergence|tune-anatomy
 
 - ``tune``: grid over the dual step σ and the two λ's of MR Studio ``cs`` on *training* phantom seeds;
 - ``bart``: the same λ grid for BART ``pics`` on the same seeds (is BART best at the same λ?);
 - ``check``: the chosen defaults against the old ones on validation seeds (never test seeds);
-- ``convergence``: ``cs`` and BART at 50, 100 and 300 iterations on one validation seed.
+- ``convergence``: ``cs`` and BART at 50, 100 and 300 iterations on one validation seed;
+- ``tune-anatomy`` (issue 16): the λ grid on real-anatomy *training* cines, then the choice on phantom seeds.
 
 128², 20 frames, 8 coils, vd-kt R = 15. Prints one line per setting: PSNR dB, SSIM, seconds (mean over seeds).
 """
@@ -89,5 +90,42 @@ def convergence():
         _print(f"bart {it} iterations", _mean_scores(cfg, VAL[:1], "bart"))
 
 
+def tune_anatomy():
+    """λ grid on real-anatomy training cines 0 and 1 (io/anatomy, train split) at vd-kt R 15 and 30, ESPIRiT
+    maps computed once per case; then the chosen λ's against the old defaults on training phantom seeds 1, 2."""
+    import itertools
+
+    from mrstudio.core.coils import espirit_maps
+    from mrstudio.core.masks import MaskSpec, make_mask
+    from mrstudio.core.metrics import score
+    from mrstudio.core.phantom import make_phantom
+    from mrstudio.io.anatomy import anatomy_cine
+    from mrstudio.recon.base import undersample
+    from mrstudio.recon.cs import CSConfig, reconstruct_cs
+
+    def cases(studies):
+        out = []
+        for k, st, accel in studies:
+            m = make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=k), st.frames, st.matrix[0])
+            kk = undersample(st.kspace, m)
+            out.append((kk, m, espirit_maps(kk, m), np.abs(st.reference)))
+        return out
+
+    def run(lw, lt, data):
+        sc = [score(reconstruct_cs(kk, m, maps, CSConfig(lam_wavelet=lw, lam_temporal=lt))[0], ref)
+              for kk, m, maps, ref in data]
+        return np.mean([s.psnr for s in sc]), np.mean([s.ssim for s in sc])
+
+    anat = cases([(k, anatomy_cine("train", k), r) for k in (0, 1) for r in (15.0, 30.0)])
+    grid = sorted(set(itertools.product((0.002, 0.004, 0.008), (0.025, 0.05, 0.1)))
+                  | set(itertools.product((0.001, 0.002, 0.004), (0.006, 0.0125))))
+    for lw, lt in grid:
+        print(f"anatomy λ_w {lw:g} λ_t {lt:g}: %.2f / %.3f" % run(lw, lt, anat), flush=True)
+    phantom = cases([(s, make_phantom(size=128, frames=20, coils=8, seed=s), 15.0) for s in (1, 2)])
+    for lw, lt in ((0.004, 0.05), (0.002, 0.025), (0.004, 0.025)):
+        print(f"phantom λ_w {lw:g} λ_t {lt:g}: %.2f / %.3f" % run(lw, lt, phantom), flush=True)
+
+
 if __name__ == "__main__":
-    {"tune": tune, "bart": bart, "check": check, "convergence": convergence}[sys.argv[1]]()
+    {"tune": tune, "bart": bart, "check": check, "convergence": convergence,
+     "tune-anatomy": tune_anatomy}[sys.argv[1]]()

@@ -135,6 +135,26 @@ def test_bench_perf_quick(tmp_path):
     assert p.returncode == 2 and "exists" in p.stderr
 
 
+def test_bench_perf_on_anatomy_quick(tmp_path):
+    """`bench perf --data anatomy`: cs and BART (when installed) on a real-anatomy test cine, mean ± sd per R."""
+    out = tmp_path / "perf-anatomy.md"
+    p = run("bench", "perf", "--data", "anatomy", "--quick", "--out", str(out), "--json")
+    rows = json.loads(p.stdout)["cs_vs_bart"]
+    cs = next(r for r in rows if r["method"] == "mrstudio cs")
+    assert cs["accel"] == 8.0 and cs["psnr"] > 25 and cs["seconds"] > 0
+    text = out.read_text()
+    assert "Command: `mrstudio bench perf --data anatomy --quick" in text and "Real-anatomy test cines" in text
+
+
+def test_bench_interp_on_anatomy_only_quick(tmp_path):
+    out = tmp_path / "interp-anatomy.md"
+    p = run("bench", "interp", "--data", "anatomy", "--quick", "--device", "cpu", "--out", str(out), "--json")
+    res = json.loads(p.stdout)
+    assert "ct" not in res and {r["factor"] for r in res["anatomy"]["rows"]} == {3, 6}
+    text = out.read_text()
+    assert "bench interp on anatomy (quick)" in text and "Real anatomy" in text and "CT phantom (the paper" not in text
+
+
 def test_bench_cine_quick(tmp_path):
     out = tmp_path / "cine.md"
     p = run("bench", "cine", "--quick", "--device", "cpu", "--out", str(out), "--json")

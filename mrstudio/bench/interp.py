@@ -157,19 +157,26 @@ def write_reformat_figure(planes: dict[str, np.ndarray], path: Path) -> Path:
 
 
 def run_interp(quick: bool = False, device: str = "cpu", progress: Progress | None = None,
-               cancel: CancelToken | None = None, figure_dir: str | Path | None = None) -> dict[str, Any]:
-    """Real anatomy first, then the CT phantom (Table 2 analogue, 512², large-volume cost)."""
-    anat = run_anatomy(quick, device, progress, cancel, (0.0, 0.4))
-    figures = []
-    if figure_dir is not None:
-        figures.append(str(write_reformat_figure(anat.pop("shown"), Path(figure_dir) / "bench-interp-anatomy.png")))
-    else:
-        anat.pop("shown")
+               cancel: CancelToken | None = None, figure_dir: str | Path | None = None,
+               data: str | None = None) -> dict[str, Any]:
+    """Real anatomy first, then the CT phantom (Table 2 analogue, 512², large-volume cost); ``data``
+    ``anatomy`` or ``phantom`` runs one of the two."""
+    out: dict[str, Any] = {"figures": [], "markdown": ""}
+    split = 0.4 if data is None else 1.0 if data == "anatomy" else 0.0
+    if data in (None, "anatomy"):
+        anat = run_anatomy(quick, device, progress, cancel, (0.0, split))
+        shown = anat.pop("shown")
+        if figure_dir is not None:
+            out["figures"].append(str(write_reformat_figure(shown, Path(figure_dir) / "bench-interp-anatomy.png")))
+        out["anatomy"] = anat
+        out["markdown"] = anatomy_markdown(anat, out["figures"])
+    if data in (None, "phantom"):
+        def later(f: float, m: str) -> None:
+            report(progress, split + (1 - split) * f, m)
 
-    def later(f: float, m: str) -> None:
-        report(progress, 0.4 + 0.6 * f, m)
-
-    ct = run_ct(quick, device, later, cancel, figure_dir)
-    md = anatomy_markdown(anat, figures) + "\n### CT phantom (the paper's Table 2 setting)\n\n" + ct["markdown"]
-    return {"anatomy": anat, "ct": {k: v for k, v in ct.items() if k != "markdown"}, "figures": figures + ct["figures"],
-            "markdown": md}
+        ct = run_ct(quick, device, later, cancel, figure_dir)
+        out["ct"] = {k: v for k, v in ct.items() if k != "markdown"}
+        out["figures"] += ct["figures"]
+        out["markdown"] += ("\n" if out["markdown"] else "") + "### CT phantom (the paper's Table 2 setting)\n\n" \
+            + ct["markdown"]
+    return out

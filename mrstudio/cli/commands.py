@@ -312,7 +312,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         kwargs = {"quick": args.quick, "progress": progress}
         if args.suite != "perf":
             kwargs["device"] = device
-        if args.suite == "cine":
+        if args.suite in ("cine", "perf"):
+            kwargs["data"] = args.data or "phantom"
+        elif args.suite in ("interp", "ct") and args.data:
             kwargs["data"] = args.data
         if args.suite in ("cine", "ct", "interp") and args.out:
             from pathlib import Path
@@ -321,7 +323,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = runner(**kwargs)
     finally:
         bar.close()
-    title = f"bench {args.suite}" + (f" on {args.data}" if args.suite == "cine" and args.data != "phantom" else "")
+    title = f"bench {args.suite}" + (f" on {args.data}" if args.data and args.data != "phantom"
+                                     or args.data and args.suite in ("interp", "ct") else "")
     text = markdown_header(title + (" (quick)" if args.quick else ""), device) + "\n" + result["markdown"]
     if args.out:
         from ..io.atomic import atomic_path

@@ -151,8 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--out", help="write the Markdown report to FILE.md")
     bn.add_argument("--force", action="store_true", help="overwrite --out")
     bn.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
-    bn.add_argument("--data", choices=("phantom", "anatomy"), default="phantom",
-                    help="cine: the phantom's test seeds or the real-anatomy test cines (default phantom)")
+    bn.add_argument("--data", choices=("phantom", "anatomy"),
+                    help="cine, perf: the phantom's test seeds or the real-anatomy test cines (default phantom); "
+                         "interp: only the real-anatomy or only the CT-phantom part (default both)")
     return p
 
 
