@@ -54,9 +54,7 @@ def load_cine_model(name_or_path: str, device: str):
     state, card, path = load_state(name_or_path)
     model = CineUNet(UNetConfig(**card.fields["unet"]))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    model.eval().to(device)
-    if device.startswith("cuda"):
-        model = model.to(memory_format=torch.channels_last)
+    model = model.eval().to(device).to(memory_format=torch.channels_last)  # NHWC: faster on cuDNN and on oneDNN (CPU)
     return model, card, str(path)
 
 
@@ -72,8 +70,7 @@ def cnn_magnitude(naive: np.ndarray, model_name: str, device: str = "cpu", batch
     with torch.inference_mode():
         for i in range(0, len(x), batch):
             xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch])).to(device)
-            if device.startswith("cuda"):
-                xb = xb.contiguous(memory_format=torch.channels_last)
+            xb = xb.contiguous(memory_format=torch.channels_last)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
                 yb = model(xb)
             out[i:i + batch] = yb.float().cpu().numpy()
