@@ -273,6 +273,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(loss=args.loss, accel=args.accel, mask_kind=args.mask, steps=args.steps, batch=args.batch,
                       lr=args.lr, base=args.base, depth=args.depth, crop=args.crop or None, size=args.size,
                       frames=args.frames, coils=args.coils, train_cines=args.train_cines, val_cines=args.val_cines,
+                      anatomy_cines=args.anatomy_cines,
                       test_cines=args.test_cines, val_every=args.val_every, seed=args.seed, data=args.data,
                       run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
                       resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget)

@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ct: which Table-2 configuration (default hrinet)")
     tr.add_argument("--accel", type=float, default=15.0, help="cine: acceleration R (default 15)")
     tr.add_argument("--mask", default="vd-kt", help="cine: mask kind for training (default vd-kt)")
-    tr.add_argument("--data", default="phantom", help="'phantom' or a folder/file of studies")
+    tr.add_argument("--data", default="phantom",
+                    help="'phantom', 'anatomy' (real anatomy from mricron-data; cine: mixed with the phantom) or a "
+                         "folder/file of studies")
     tr.add_argument("--steps", type=int, default=2000)
     tr.add_argument("--batch", type=int, default=4)
     tr.add_argument("--time-budget", type=float, metavar="SECONDS",
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--crop", type=int, help="training crop: cine readout width (default 64, 0 = none); "
                                             "ct square crop (default 128, a multiple of 64)")
     tr.add_argument("--train-cines", type=int, default=96, help="phantom training seeds")
+    tr.add_argument("--anatomy-cines", type=int, default=48,
+                    help="cine --data anatomy: real-anatomy training cines mixed with the phantom's")
     tr.add_argument("--val-cines", type=int, default=8)
     tr.add_argument("--test-cines", type=int, default=10, help="held-out phantom seeds scored into the model card")
     tr.add_argument("--val-every", type=int, default=200)

@@ -5,6 +5,8 @@
   augmentation over mask draws the paper's method needs), so the network never sees
   the same aliasing twice. Training, validation and test seeds are disjoint
   (:data:`~mrstudio.core.splits.CINE_PHANTOM`).
+* :class:`AnatomyCines` — real-anatomy cines (:mod:`mrstudio.io.anatomy`, split by source volume and
+  slab), mixed with the phantom by :class:`MixedCines` (``train cine --data anatomy``).
 * :class:`StudyCines` — real studies read through :func:`mrstudio.io.open_study`,
   fully-sampled (reference: SENSE-1 combination with ESPIRiT maps) or undersampled
   (reference: ``cs``, as in the paper), with the reference cached on disk.
@@ -139,6 +141,57 @@ class PhantomCines:
         img = ifftc(hyb, axis=-2)
         naive = img.abs().square().sum(dim=1).sqrt()
         return naive.float(), x.abs().float()
+
+
+class AnatomyCines:
+    """Real-anatomy cines of one split of :mod:`mrstudio.io.anatomy`, made once and kept in memory.
+
+    Each item is a cine's noisy fully-sampled k-space (simulated on a finer grid, so not with the
+    operator that reconstructs it) in hybrid (ky, x) space, and its ``|truth|``; every draw takes a
+    fresh mask (and readout crop), as :class:`PhantomCines` does, so the network never sees the same
+    aliasing twice. The noise is the cine's own (its SNR is random per cine).
+    """
+
+    def __init__(self, split: str, n: int, sim: SimConfig = SimConfig(), progress=None):
+        from ..io.anatomy import anatomy_cine
+
+        self.split, self.sim = split, sim
+        self.hybrid, self.truth = [], []
+        for k in range(n):
+            st = anatomy_cine(split, k)
+            self.hybrid.append(ifftc(st.kspace, axis=-1).astype(np.complex64))
+            self.truth.append(np.abs(st.reference).astype(np.float32))
+            if progress:
+                progress((k + 1) / n, f"{split} anatomy cine {k + 1}/{n}")
+
+    def __len__(self) -> int:
+        return len(self.truth)
+
+    def sample(self, index: int, rng: np.random.Generator, mask_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(naive, target)`` float32 (T, H, W') with a fresh mask (and crop) from ``rng``."""
+        hyb, truth = self.hybrid[index], self.truth[index]
+        _, t, ny, nx = hyb.shape
+        seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
+        mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
+        if self.sim.crop and self.sim.crop < nx:
+            x0 = int(rng.integers(0, nx - self.sim.crop + 1))
+            hyb, truth = hyb[..., x0:x0 + self.sim.crop], truth[..., x0:x0 + self.sim.crop]
+        return sos(ifftc(hyb * mask[None, :, :, None], axis=-2)), truth
+
+
+class MixedCines:
+    """Several pools as one: item ``i`` of the concatenation (phantom and real-anatomy cines, say)."""
+
+    def __init__(self, pools: list):
+        self.pools = pools
+        self.items = [(p, i) for p in pools for i in range(len(p))]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def sample(self, index: int, rng: np.random.Generator, mask_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        pool, i = self.items[index]
+        return pool.sample(i, rng, mask_seed)
 
 
 class StudyCines:

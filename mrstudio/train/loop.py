@@ -51,6 +51,7 @@ class TrainConfig(RunOptions):
     snr: float = 30.0  # body signal / per-coil noise sd
     crop: int | None = 64  # readout columns (x) of a training crop; None: the whole width
     train_cines: int = 96  # phantom cines per split (seeds from core.splits)
+    anatomy_cines: int = 48  # data 'anatomy': real-anatomy training cines (io/anatomy), mixed with the phantom's
     val_cines: int = 8
     test_cines: int = 10
     run_dir: str = "runs/cine"
@@ -120,6 +121,20 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
         data_desc = {"kind": "phantom", "train_seeds": [SPLITS["train"][0], SPLITS["train"][0] + cfg.train_cines - 1],
                      "val_seeds": [SPLITS["val"][0], SPLITS["val"][0] + cfg.val_cines - 1], "snr": cfg.snr,
                      "size": cfg.size, "frames": cfg.frames, "coils": cfg.coils}
+    elif cfg.data == "anatomy":  # real anatomy mixed with the phantom, validated on real-anatomy cines only
+        from .data import AnatomyCines, MixedCines
+
+        kw = dict(size=cfg.size, frames=cfg.frames, coils=cfg.coils)
+        phantom = PhantomCines(SPLITS["train"][: cfg.train_cines], sim=sim, **kw, progress=shown)
+        anatomy = AnatomyCines("train", cfg.anatomy_cines, sim, progress=shown)
+        train_pool = MixedCines([anatomy, phantom])
+        val_pool = AnatomyCines("val", cfg.val_cines, SimConfig(**{**asdict(sim), "crop": None}))
+        data_desc = {"kind": "real anatomy (mricron-data Colin 27 cines, io/anatomy.py) + phantom",
+                     "split": "train: anatomy train split + phantom train seeds; val: anatomy val split; "
+                              "test: INIA19 (never used here)",
+                     "anatomy_cines": cfg.anatomy_cines, "val_cines": cfg.val_cines,
+                     "phantom_train_seeds": [SPLITS["train"][0], SPLITS["train"][0] + cfg.train_cines - 1],
+                     "snr": {"phantom": cfg.snr, "anatomy": "random per cine (io/anatomy)"}}
     else:
         train_pool, val_pool, data_desc = _file_pools(cfg, sim, d.main, shown)
     model = CineUNet(UNetConfig(frames=cfg.frames, base=cfg.base, depth=cfg.depth)).to(device)
