@@ -135,6 +135,16 @@ def test_bench_perf_quick(tmp_path):
     assert p.returncode == 2 and "exists" in p.stderr
 
 
+def test_bench_infer_quick(tmp_path):
+    """`bench infer`: the network alone and the whole unrolled / cs methods from k-space, with their times."""
+    out = tmp_path / "infer.md"
+    p = run("bench", "infer", "--quick", "--device", "cpu", "--out", str(out), "--json")
+    res = json.loads(p.stdout)
+    assert res["rows"][0]["size"] == 64 and res["rows"][0]["median_s"] > 0
+    assert {r["method"] for r in res["methods"]} == {"unrolled", "cs"} and all(r["min_s"] > 0 for r in res["methods"])
+    assert "Whole methods" in out.read_text()
+
+
 def test_bench_perf_on_anatomy_quick(tmp_path):
     """`bench perf --data anatomy`: cs and BART (when installed) on a real-anatomy test cine, mean ± sd per R."""
     out = tmp_path / "perf-anatomy.md"
