@@ -79,6 +79,9 @@ def test_espirit_keeps_the_object_when_the_calibration_is_narrow():
     zf = get_method("zero-filled").func(k, mask)
     ref = np.abs(s.reference)
     assert np.linalg.norm(np.abs(cs) - ref) < np.linalg.norm(np.abs(zf) - ref)
+    vd = make_mask(MaskSpec(accel=4, seed=0), 12, 64)  # a usual calibration keeps the usual crop (0.95)
+    kv = undersample(s.kspace, vd)
+    assert np.array_equal(espirit_maps(kv, vd), espirit_maps(kv, vd, EspiritConfig(min_coverage=0.0)))
 
 
 def test_cs_beats_zero_filled_small():

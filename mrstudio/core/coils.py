@@ -79,14 +79,31 @@ class EspiritConfig:
 CROP_LADDER = (0.8, 0.5, 0.0)  # eigenvalue crops tried, in order, when ``crop`` cuts away signal
 
 
+def _energy(avg: np.ndarray) -> np.ndarray:
+    """``float (Ny, Nx)``: the summed squared magnitude of the coil images of ``avg`` k-space (C × Ny × Nx)."""
+    from .fft import ifft2c
+
+    return (np.abs(ifft2c(avg)) ** 2).sum(axis=0)
+
+
 def signal_coverage(maps: np.ndarray, avg: np.ndarray) -> float:
     """Share of the energy of the time-averaged coil images (from ``avg`` k-space, C × Ny × Nx) that lies where
     ``maps`` are non-zero: ~0.96–0.99 for a good support (the rest is background noise)."""
-    from .fft import ifft2c
-
-    e = (np.abs(ifft2c(avg)) ** 2).sum(axis=0)
+    e = _energy(avg)
     inside = (np.abs(maps) ** 2).sum(axis=0) > 0
     return float(e[inside].sum() / max(float(e.sum()), 1e-30))
+
+
+def support_crop(eigenvalues: np.ndarray, avg: np.ndarray, config: EspiritConfig) -> float:
+    """The eigenvalue crop of the maps' support: ``config.crop`` unless that support keeps less than
+    ``config.min_coverage`` of the calibration image's energy, else the first of ``CROP_LADDER`` that does."""
+    e = _energy(avg)
+    total = max(float(e.sum()), 1e-30)
+    ladder = (config.crop,) + tuple(c for c in CROP_LADDER if c < config.crop)
+    for crop in ladder:
+        if float(e[eigenvalues > crop].sum()) / total >= config.min_coverage:
+            return crop
+    return ladder[-1]
 
 
 def espirit_maps(kspace: np.ndarray, mask: np.ndarray | None = None, config: EspiritConfig | None = None,
@@ -96,8 +113,9 @@ def espirit_maps(kspace: np.ndarray, mask: np.ndarray | None = None, config: Esp
     Calibrates on the time-averaged k-space (see :func:`time_averaged_kspace`), whose
     centre the ky–t pattern fills. Uses sigpy's ``EspiritCalib``. A narrow calibration
     region (a painted mask with a few central lines) lowers every eigenvalue, and the usual
-    crop (0.95) then zeroes the maps over most of the object; the crop is lowered along
-    ``CROP_LADDER`` until the support keeps ``min_coverage`` of the calibration image's energy.
+    crop (0.95) then zeroes the maps over most of the object: the support's crop is lowered
+    along ``CROP_LADDER`` until it keeps ``min_coverage`` of the calibration image's energy
+    (:func:`support_crop`; one calibration, the crops applied to its eigenvalue map).
     """
     import sigpy.mri as mr
 
@@ -111,15 +129,13 @@ def espirit_maps(kspace: np.ndarray, mask: np.ndarray | None = None, config: Esp
     sp_device = -1
     if device.startswith("cuda"):
         sp_device = int(device.split(":")[1]) if ":" in device else 0
-    for crop in (cfg.crop,) + tuple(c for c in CROP_LADDER if c < cfg.crop):
-        app = mr.app.EspiritCalib(avg, calib_width=width, thresh=cfg.thresh, kernel_width=cfg.kernel_width,
-                                  crop=crop, max_iter=cfg.max_iter, device=sp_device, show_pbar=False)
-        maps = app.run()
-        if sp_device >= 0:
-            import sigpy
+    app = mr.app.EspiritCalib(avg, calib_width=width, thresh=cfg.thresh, kernel_width=cfg.kernel_width,
+                              crop=0.0, max_iter=cfg.max_iter, device=sp_device, output_eigenvalue=True,
+                              show_pbar=False)
+    maps, eig = app.run()
+    if sp_device >= 0:
+        import sigpy
 
-            maps = sigpy.to_device(maps, -1)
-        maps = np.asarray(maps).astype(np.complex64)
-        if signal_coverage(maps, avg) >= cfg.min_coverage:
-            break
-    return maps
+        maps, eig = sigpy.to_device(maps, -1), sigpy.to_device(eig, -1)
+    maps, eig = np.asarray(maps), np.asarray(eig).reshape(maps.shape[1:])  # eigenvalues (Ny, Nx)
+    return (maps * (eig > support_crop(eig, avg, cfg))).astype(np.complex64)

@@ -164,6 +164,11 @@ def thin_volume(source: str) -> np.ndarray:
     return v.mean(axis=(1, 3, 5), dtype=np.float64).astype(np.float32)
 
 
+def oriented_sections(vol: np.ndarray, axis: int) -> np.ndarray:
+    """``(S, H, W)`` sections of ``vol (X, Y, Z)`` normal to ``axis``, rows from the far end (as :func:`fine_slice`)."""
+    return np.ascontiguousarray(np.moveaxis(vol, axis, 0).transpose(0, 2, 1)[:, ::-1])
+
+
 def test_volumes() -> list:
     """The real-anatomy test volumes of slice interpolation: INIA19 at 1 mm, slices normal to each of the
     three axes (one subject, three orientations), ``(Z, Y, X)``, modality MR."""
@@ -172,9 +177,7 @@ def test_volumes() -> list:
     vol = thin_volume(ANATOMY_SOURCES["test"])
     out = []
     for axis in range(3):
-        stack = np.moveaxis(vol, axis, 0)
-        stack = np.ascontiguousarray(stack.transpose(0, 2, 1)[:, ::-1])  # rows from the far end, as fine_slice
-        out.append(VolumeStudy(stack, spacing=(THIN_MM,) * 3, modality="MR",
+        out.append(VolumeStudy(oriented_sections(vol, axis), spacing=(THIN_MM,) * 3, modality="MR",
                                name=f"inia19 {AXES[axis]} 1 mm", source=f"anatomy:test-volume:{axis}",
                                format="nifti", meta={"split": "test", "source_file": _file("inia19").name}))
     return out

@@ -4,6 +4,10 @@ Used by the benchmark (same undersampled data as ``cs``) and offered to users as
 ``--method cs --param backend=bart`` when ``bart`` is on PATH. BART is not a runtime
 dependency of MR Studio.
 
+The coil maps are BART's ``ecalib``, with the support crop MR Studio's own calibration
+would choose (:func:`~mrstudio.core.coils.support_crop`: 0.95, lowered when a narrow
+calibration region would cut away the object), so both reconstruct from the same support.
+
 BART dimensions: 0 readout (x), 1 phase (y), 3 coils, 10 time. ``pics`` regularisers:
 ``W:3:0:λ`` (l1 wavelet over x, y) and ``T:1024:0:λ`` (total variation along time).
 """
@@ -20,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.coils import calibration_width, time_averaged_kspace
+from ..core.coils import calibration_width, support_crop, time_averaged_kspace
 from ..core.errors import StudyError
 from ..core.jobs import CancelToken, Progress, check, report
 from ..core.memory import proc_kib
@@ -105,8 +109,12 @@ def bart_pics(kspace: np.ndarray, mask: np.ndarray, cfg: Any, progress: Progress
         avg = time_averaged_kspace(kspace, mask)[:, None]  # (C, 1, Ny, Nx)
         write_cfl(d / "avg", to_bart(avg))
         report(progress, 0.05, "bart ecalib")
-        _run([exe, "ecalib", "-m1", "-r", str(width), "-k", str(cfg.espirit.kernel_width), "-c",
-              str(cfg.espirit.crop), str(d / "avg"), str(d / "sens")], cancel, env)
+        _run([exe, "ecalib", "-m1", "-r", str(width), "-k", str(cfg.espirit.kernel_width), "-c", "0",
+              str(d / "avg"), str(d / "sens"), str(d / "ev")], cancel, env)
+        # the support crop MR Studio's ESPIRiT chooses (core.coils.support_crop), applied to BART's eigenvalues
+        ev = np.abs(read_cfl(d / "ev")).reshape(nx, ny)
+        crop = support_crop(ev.T, avg[:, 0], cfg.espirit)
+        write_cfl(d / "sens", read_cfl(d / "sens").reshape(nx, ny, 1, c) * (ev > crop)[:, :, None, None])
         report(progress, 0.2, "bart pics")
         regs = ["-R", f"W:3:0:{cfg.lam_wavelet * lam_scale:g}"]
         if cfg.temporal == "tv":

@@ -10,7 +10,7 @@ never read here.
 
 Values are on the pipeline's working scale, as an MR volume is at inference
 (:class:`mrstudio.interp.pipeline.Intensity`: the volume's robust range onto the HU window), and
-the sections are oriented as :func:`mrstudio.io.anatomy.test_volumes` orients them.
+the sections are oriented as the test volumes' (:func:`mrstudio.io.anatomy.oriented_sections`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core.slabs import slab_average
 from ..core.splits import ANATOMY_GUARD_MM, ANATOMY_SOURCES, ANATOMY_VAL_SLAB_MM
+from ..io.anatomy import oriented_sections
 
 THICK_MM = (1, 2, 3)  # slab thicknesses of the training stacks (thin slices of 1 mm averaged)
 STEP_II_SLICES = 7  # a stack must hold one large-gap window
@@ -26,18 +27,12 @@ STEP_II_SLICES = 7  # a stack must hold one large-gap window
 
 def _work_volume() -> np.ndarray:
     """Colin 27 ``(X, Y, Z)`` at 1 mm on the working scale (one robust range for the whole volume)."""
-    from ..core.study import VolumeStudy
-    from ..interp.pipeline import intensity_of
+    from ..interp.pipeline import ROBUST_PERCENTILES, Intensity
     from ..io.anatomy import thin_volume
 
     vol = thin_volume(ANATOMY_SOURCES["train"])
-    return intensity_of(VolumeStudy(vol, spacing=(1.0, 1.0, 1.0), modality="MR")).to_work(vol)
-
-
-def sections(piece: np.ndarray, axis: int) -> np.ndarray:
-    """``(S, H, W)`` sections of ``piece (X, Y, Z)`` normal to ``axis``, oriented as the test volumes."""
-    s = np.moveaxis(piece, axis, 0)
-    return np.ascontiguousarray(s.transpose(0, 2, 1)[:, ::-1])
+    lo, hi = (float(v) for v in np.percentile(vol, ROBUST_PERCENTILES))
+    return Intensity("robust", lo, hi).to_work(vol)
 
 
 def training_stacks(crop: int) -> list[np.ndarray]:
@@ -48,7 +43,7 @@ def training_stacks(crop: int) -> list[np.ndarray]:
     out = []
     for piece in (vol[:, :, :cut0], vol[:, :, cut1:]):
         for axis in range(3):
-            s = sections(piece, axis)
+            s = oriented_sections(piece, axis)
             if min(s.shape[1:]) < crop:
                 continue
             out += [slab_average(s, t)[0] for t in THICK_MM if s.shape[0] // t >= STEP_II_SLICES]
@@ -61,9 +56,9 @@ def validation_stacks(across: int = 60) -> list[np.ndarray]:
     vol = _work_volume()
     lo, hi = (int(v) for v in ANATOMY_VAL_SLAB_MM)
     slab = vol[:, :, lo:hi]
-    out = [sections(slab, 2)]
+    out = [oriented_sections(slab, 2)]
     for axis in (0, 1):
-        s = sections(slab, axis)
+        s = oriented_sections(slab, axis)
         mid = len(s) // 2
         out.append(s[max(0, mid - across // 2):mid + across // 2])
     return out
