@@ -143,6 +143,8 @@ def test_bench_infer_quick(tmp_path):
     assert res["rows"][0]["size"] == 64 and res["rows"][0]["median_s"] > 0
     assert {r["method"] for r in res["methods"]} == {"unrolled", "cs"} and all(r["min_s"] > 0 for r in res["methods"])
     assert "Whole methods" in out.read_text()
+    p = run("bench", "infer", "--data", "anatomy", "--quick", check=False)  # no data choice: refused, not ignored
+    assert p.returncode == 2 and "no data choice" in p.stderr
 
 
 def test_bench_perf_on_anatomy_quick(tmp_path):

@@ -59,6 +59,16 @@ def _methods(accel: float, device: str, cs_iters: int) -> list[tuple[str, str, d
     return out
 
 
+def bench_mask(accel: float, seed: int, frames: int, ny: int) -> np.ndarray:
+    """The benchmarks' ky–t mask ``bool (T, Ny)``: vd-kt with 2 ACS lines at ``accel``, or at ``PAINTED`` an
+    irregular mask like one drawn in the editor (R ≈ 12); ``seed`` is the case's (seed or test cine index)."""
+    from ..core.masks import MaskSpec, make_mask, painted_mask
+
+    if accel == PAINTED:
+        return painted_mask(np.random.default_rng(seed), frames, ny, PAINTED)
+    return make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=seed), frames, ny)
+
+
 def _cases(data: str, quick: bool):
     """``(accels, [(seed, study)], size, label)`` of the test cines of ``data``."""
     if data == "anatomy":
@@ -80,7 +90,6 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
              cancel: CancelToken | None = None, figure_dir: str | Path | None = None,
              data: str = "phantom") -> dict[str, Any]:
     """Score every method on the test cines of ``data`` (``phantom``: R 15/30/60; ``anatomy``: R 8/15/30/60)."""
-    from ..core.masks import MaskSpec, make_mask, painted_mask
     from ..core.metrics import score
     from ..recon import get_method
     from ..recon.base import undersample
@@ -101,10 +110,7 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
         scores: dict[str, list[tuple[float, float, float]]] = {m[0]: [] for m in methods}
         shown: dict[str, np.ndarray] = {}
         for si, (seed, study) in enumerate(cases):
-            if accel == PAINTED:  # an irregular mask like one drawn in the editor, R ≈ 12
-                mask = painted_mask(np.random.default_rng(seed), study.frames, study.matrix[0], PAINTED)
-            else:
-                mask = make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=seed), study.frames, study.matrix[0])
+            mask = bench_mask(accel, seed, study.frames, study.matrix[0])
             k = undersample(study.kspace, mask)
             ref = np.abs(study.reference)
             if si == 0 and done == 0:  # warm-up: first calls pay for imports and thread pools

@@ -85,9 +85,9 @@ def time_method(method: str, size: int, device: str, frames: int = 20, reps: int
     mask = make_mask(MaskSpec(kind="vd-kt", accel=15, acs=2, seed=0), frames, size)
     k = undersample(study.kspace, mask)
     info = get_method(method)
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"iters": 100, "tol": 0.0} if method == "cs" else {}  # cs: exactly 100 iterations
     if info.prepare is not None:
-        params, _ = info.prepare({}, device, 15.0)
+        params, _ = info.prepare(params, device, 15.0)
     info.func(k, mask, device=device, **params)  # warm-up: model loading, kernels, thread pools
     times = []
     for _ in range(reps):

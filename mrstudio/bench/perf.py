@@ -42,102 +42,94 @@ class PerfRow:
     accel: float
 
 
+def _pair(k, mask, ref, cfg, progress: Progress | None = None, cancel: CancelToken | None = None
+          ) -> dict[str, tuple[float, float, float, float]]:
+    """``{method: (PSNR, SSIM, seconds, peak MiB)}`` of ``cs`` and (when installed) BART on one case."""
+    from ..recon.bart import LAST_PEAK_MIB, bart_available, bart_pics
+    from ..recon.cs import reconstruct_cs
+
+    out = {}
+    reset_peak_rss()
+    t0 = time.perf_counter()
+    img, _ = reconstruct_cs(k, mask, None, cfg, "cpu", sub_progress(progress, 0.0, 0.5), cancel)
+    secs = time.perf_counter() - t0
+    s = score(img, ref)
+    out["mrstudio cs"] = (s.psnr, s.ssim, secs, peak_rss_mib())
+    if bart_available() is not None:
+        t0 = time.perf_counter()
+        img = bart_pics(k, mask, cfg, sub_progress(progress, 0.5, 1.0), cancel)
+        secs = time.perf_counter() - t0
+        s = score(img, ref)
+        out["bart pics"] = (s.psnr, s.ssim, secs, LAST_PEAK_MIB[0])
+    return out
+
+
 def cs_vs_bart(sizes: tuple[int, ...] = (128, 256), accel: float = 15.0, iters: int = 100, frames: int = 20,
                coils: int = 8, seed: int | None = None, progress: Progress | None = None,
                cancel: CancelToken | None = None) -> list[PerfRow]:
     """Run ``cs`` and BART on the same undersampled phantoms; one row per (size, method)."""
     import sigpy.mri  # noqa: F401  (import and JIT set-up are paid once per process, not per recon)
 
-    from ..recon.bart import LAST_PEAK_MIB, bart_available, bart_pics
-    from ..recon.cs import CSConfig, reconstruct_cs
+    from ..recon.cs import CSConfig
 
     seed = SPLITS["test"][0] if seed is None else seed
     cfg = CSConfig(iters=iters, tol=0.0)  # fixed iteration count for a fair comparison
     rows: list[PerfRow] = []
-    have_bart = bart_available() is not None
     for i, n in enumerate(sizes):
         study = make_phantom(size=n, frames=frames, coils=coils, seed=seed)
         mask = make_mask(MaskSpec(kind="vd-kt", accel=accel, seed=seed), frames, n)
         k = undersample(study.kspace, mask)
-        span = (i / len(sizes), (i + 1) / len(sizes))
-        reset_peak_rss()
-        t0 = time.perf_counter()
-        img, _ = reconstruct_cs(k, mask, None, cfg, "cpu", sub_progress(progress, span[0], sum(span) / 2), cancel)
-        secs = time.perf_counter() - t0
-        peak = peak_rss_mib()
-        s = score(img, study.reference)
-        rows.append(PerfRow(n, "mrstudio cs", secs, s.psnr, s.ssim, peak, iters, accel))
-        if have_bart:
-            t0 = time.perf_counter()
-            img = bart_pics(k, mask, cfg, sub_progress(progress, sum(span) / 2, span[1]), cancel)
-            secs = time.perf_counter() - t0
-            peak = LAST_PEAK_MIB[0]
-            s = score(img, study.reference)
-            rows.append(PerfRow(n, "bart pics", secs, s.psnr, s.ssim, peak, iters, accel))
+        pair = _pair(k, mask, study.reference, cfg, sub_progress(progress, i / len(sizes), (i + 1) / len(sizes)),
+                     cancel)
+        rows += [PerfRow(n, m, secs, p, q, peak, iters, accel) for m, (p, q, secs, peak) in pair.items()]
     return rows
 
 
 def anatomy_cs_vs_bart(n: int = 4, accels: tuple[float, ...] = (8.0, 15.0, 30.0, 12.0), iters: int = 100,
                        progress: Progress | None = None, cancel: CancelToken | None = None) -> list[dict[str, Any]]:
-    """``cs`` and BART on the first ``n`` real-anatomy test cines at each R (12: painted strokes, as bench cine);
-    one row per (R, method) with mean ± sd over the cines."""
+    """``cs`` and BART on the first ``n`` real-anatomy test cines at each R (12: painted strokes) with the masks of
+    ``bench cine --data anatomy`` (:func:`~.cine.bench_mask`); one row per (R, method), mean ± sd over the cines."""
     import numpy as np
     import sigpy.mri  # noqa: F401
 
     from ..core.jobs import check
-    from ..core.masks import painted_mask
     from ..io.anatomy import test_set
-    from ..recon.bart import LAST_PEAK_MIB, bart_available, bart_pics
-    from ..recon.cs import CSConfig, reconstruct_cs
-    from .cine import PAINTED
+    from ..recon.cs import CSConfig
+    from .cine import PAINTED, bench_mask
 
     cfg = CSConfig(iters=iters, tol=0.0)
     cines = test_set(n)
-    have_bart = bart_available() is not None
     out: list[dict[str, Any]] = []
     total, done = len(accels) * len(cines), 0
     for accel in accels:
-        vals: dict[str, list[tuple[float, float, float, float]]] = {"mrstudio cs": [], "bart pics": []}
+        vals: dict[str, list[tuple[float, float, float, float]]] = {}
         for i, study in enumerate(cines):
             check(cancel)
-            seed = SPLITS["test"][0] + i
-            if accel == PAINTED:
-                mask = painted_mask(np.random.default_rng(seed), study.frames, study.matrix[0], PAINTED)
-            else:
-                mask = make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=seed), study.frames, study.matrix[0])
-            k = undersample(study.kspace, mask)
-            ref = np.abs(study.reference)
-            reset_peak_rss()
-            t0 = time.perf_counter()
-            img, _ = reconstruct_cs(k, mask, None, cfg, "cpu", None, cancel)
-            secs = time.perf_counter() - t0
-            s = score(img, ref)
-            vals["mrstudio cs"].append((s.psnr, s.ssim, secs, peak_rss_mib()))
-            if have_bart:
-                t0 = time.perf_counter()
-                img = bart_pics(k, mask, cfg, None, cancel)
-                secs = time.perf_counter() - t0
-                s = score(img, ref)
-                vals["bart pics"].append((s.psnr, s.ssim, secs, LAST_PEAK_MIB[0]))
+            mask = bench_mask(accel, i, study.frames, study.matrix[0])
+            pair = _pair(undersample(study.kspace, mask), mask, np.abs(study.reference), cfg, None, cancel)
+            for method, v in pair.items():
+                vals.setdefault(method, []).append(v)
             done += 1
             if progress:
                 progress(done / total, f"R {accel:g} cine {i + 1}/{len(cines)}")
         for method, v in vals.items():
-            if v:
-                a = np.array(v)
-                sd = a.std(axis=0, ddof=1) if len(a) > 1 else np.zeros(4)
-                out.append({"accel": accel, "painted": accel == PAINTED, "method": method, "n": len(a),
-                            "psnr": float(a[:, 0].mean()), "psnr_sd": float(sd[0]), "ssim": float(a[:, 1].mean()),
-                            "ssim_sd": float(sd[1]), "seconds": float(a[:, 2].mean()), "peak_mib": float(a[:, 3].max()),
-                            "iters": iters})
+            a = np.array(v)
+            sd = a.std(axis=0, ddof=1) if len(a) > 1 else np.zeros(4)
+            out.append({"accel": accel, "painted": accel == PAINTED, "method": method, "n": len(a),
+                        "psnr": float(a[:, 0].mean()), "psnr_sd": float(sd[0]), "ssim": float(a[:, 1].mean()),
+                        "ssim_sd": float(sd[1]), "seconds": float(a[:, 2].mean()), "peak_mib": float(a[:, 3].max()),
+                        "iters": iters})
     return out
 
 
 def anatomy_perf_markdown(rows: list[dict[str, Any]]) -> str:
+    """The report of :func:`anatomy_cs_vs_bart`: one row per (R, method) and the cs / BART ratios per R."""
     n = rows[0]["n"] if rows else 0
     out = [f"Real-anatomy test cines (INIA19) 0–{n - 1} ({n} cines, 128², 20 frames, 8 coils; vd-kt masks with 2 ACS "
-           "lines, or painted strokes at R ≈ 12); mean ± sd over cines; the same calibration, regularisers, λ's and "
-           f"{rows[0]['iters'] if rows else 0} iterations for both.", "",
+           "lines, or painted strokes at R ≈ 12: the masks of bench cine --data anatomy); mean ± sd over cines; the same "
+           "calibration region, kernel and support crop, regularisers, λ's and "
+           f"{rows[0]['iters'] if rows else 0} iterations for both. Peak memory: cs in this process (with the test "
+           "cines and the source volume it holds), BART's largest ecalib/pics process.", "",
            "| R | method | time (s) | PSNR (dB) | SSIM | peak memory (MiB) |", "|---|---|---|---|---|---|"]
     for r in rows:
         label = f"≈ {r['accel']:g}, painted" if r["painted"] else f"{r['accel']:g}"

@@ -301,6 +301,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ..core.device import choose_device
     from ..core.jobs import tqdm_progress
 
+    if args.data and args.suite not in ("cine", "perf", "interp", "ct"):
+        raise UsageError(f"argument --data: bench {args.suite} has no data choice (cine, perf and interp have)")
     if args.out:
         from ..io.atomic import check_target
 
@@ -324,8 +326,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = runner(**kwargs)
     finally:
         bar.close()
-    title = f"bench {args.suite}" + (f" on {args.data}" if args.data and args.data != "phantom"
-                                     or args.data and args.suite in ("interp", "ct") else "")
+    title = f"bench {args.suite}" + (f" on {args.data}" if args.data and (args.data != "phantom"
+                                                                         or args.suite in ("interp", "ct")) else "")
     text = markdown_header(title + (" (quick)" if args.quick else ""), device) + "\n" + result["markdown"]
     if args.out:
         from ..io.atomic import atomic_path

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import StudyError
+from ..core.errors import ParameterError, StudyError
 from ..core.jobs import CancelToken, Progress
 from ..core.splits import CINE_PHANTOM as SPLITS
 from .run import RunOptions
@@ -122,7 +122,13 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
                      "val_seeds": [SPLITS["val"][0], SPLITS["val"][0] + cfg.val_cines - 1], "snr": cfg.snr,
                      "size": cfg.size, "frames": cfg.frames, "coils": cfg.coils}
     elif cfg.data == "anatomy":  # real anatomy mixed with the phantom, validated on real-anatomy cines only
+        from ..core.anatomy_cine import AnatomyCineConfig
         from .data import AnatomyCines, MixedCines
+
+        a = AnatomyCineConfig()
+        if (cfg.size, cfg.frames, cfg.coils) != (a.size, a.frames, a.coils):
+            raise ParameterError("data", f"real-anatomy cines are {a.size}², {a.frames} frames, {a.coils} coils; "
+                                         f"got size {cfg.size}, frames {cfg.frames}, coils {cfg.coils}")
 
         kw = dict(size=cfg.size, frames=cfg.frames, coils=cfg.coils)
         phantom = PhantomCines(SPLITS["train"][: cfg.train_cines], sim=sim, **kw, progress=shown)
