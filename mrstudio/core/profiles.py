@@ -67,3 +67,10 @@ def display_levels(stack: np.ndarray, lo: float = 0.5, hi: float = 99.5) -> tupl
     """Window for display: the ``lo``–``hi`` percentiles (never an empty window)."""
     a, b = np.percentile(stack, [lo, hi])
     return float(a), float(b if b > a else a + 1.0)
+
+
+def window_uint8(frame: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    """``frame`` windowed to ``levels`` as ``uint8``: 0 at the low level, 255 at the high one (rounded, clipped)."""
+    lo, hi = levels
+    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    return np.clip((np.asarray(frame, np.float32) - lo) * scale + 0.5, 0, 255).astype(np.uint8)

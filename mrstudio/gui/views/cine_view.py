@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from ...core.profiles import display_levels
+from ...core.profiles import display_levels, window_uint8
 
 
 class PanelViewBox(pg.ViewBox):
@@ -141,10 +141,7 @@ class CinePanel(QtWidgets.QFrame):
         rescaling floats (grey, or indices into the lookup table) — the float stack still answers hover and ROI."""
         q = self._display.get(t)
         if q is None:
-            lo, hi = self.levels
-            scale = 255.0 / (hi - lo) if hi > lo else 0.0
-            q = np.clip((self.stack[t] - lo) * scale + 0.5, 0, 255).astype(np.uint8)
-            self._display[t] = q
+            q = self._display[t] = window_uint8(self.stack[t], self.levels)
         return q
 
     def value_at(self, y: float, x: float) -> float | None:

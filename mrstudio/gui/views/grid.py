@@ -242,18 +242,27 @@ class ComparisonGrid(QtWidgets.QWidget):
         self._errors[name] = (stack, ref, self.mode, err, top)
         return err, top
 
+    def error_stacks(self) -> tuple[dict[str, np.ndarray], tuple[float, float]] | None:
+        """Each image panel's error stack against the reference (relative in the relative mode, else |error|),
+        ``float32 (T, Ny, Nx)``, and their shared scale (0 … the largest 99.5th percentile); cached; None without
+        a reference."""
+        ref = self.stacks.get(self.reference_name) if self.reference_name else None
+        if ref is None:
+            return None
+        errs, tops = {}, []
+        for n, s in self.stacks.items():
+            if n != self.reference_name and n not in self.signed:
+                errs[n], top = self._error(n, s, ref)
+                tops.append(top)
+        top = max(tops, default=1.0)
+        return errs, (0.0, top if top > 0 else 1.0)
+
     def _refresh(self) -> None:
         ref = self.stacks.get(self.reference_name) if self.reference_name else None
         error = self.mode in ("error", "relative") and ref is not None
         errs: dict[str, np.ndarray] = {}
         if error:
-            tops = []
-            for n, s in self.stacks.items():
-                if n != self.reference_name and n not in self.signed:
-                    errs[n], top = self._error(n, s, ref)
-                    tops.append(top)
-            top = max(tops, default=1.0)
-            self.error_levels = (0.0, top if top > 0 else 1.0)
+            errs, self.error_levels = self.error_stacks()
         err_lut = self.error_lut() if error else None
         for name, panel in self.panels.items():
             stack = self.stacks[name]
