@@ -204,7 +204,7 @@ def train_ct(cfg: CTTrainConfig, progress: Progress | None = None, cancel: Cance
         state, _, _ = load_state(cfg.init)
         gen.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
     d1, d2 = AlphaCritic().to(device), PatchCritic().to(device)
-    for m in (gen, d1, d2):  # channels-last (NHWC) convolutions: 1.6× faster on the CPU (oneDNN), fine on cuDNN
+    for m in (gen, d1, d2):  # channels-last (NHWC) convolutions, as at inference (interp/learned.load_ct_model)
         m.to(memory_format=torch.channels_last)
     opt_g, opt_d1, opt_d2 = (torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=(0.5, 0.999)) for m in (gen, d1, d2))
     task = _Steps(cfg, gen, d1, d2, opt_g, opt_d1, opt_d2, train, crop, d, extra)
