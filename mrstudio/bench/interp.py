@@ -37,7 +37,7 @@ def anatomy_methods(device: str) -> list[tuple[str, str, dict, str]]:
     return methods
 
 
-def trained_on(card) -> str:
+def trained_on(card: Any) -> str:
     """``anatomy + phantom`` or ``CT phantom``: the training data of an HRINet-family card, for labels."""
     kind = str((card.get("training_data") or {}).get("kind", ""))
     return "anatomy + phantom" if kind.startswith("real anatomy") else "CT phantom" if "phantom" in kind else "files"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -42,11 +43,9 @@ def net_to_hu(x: torch.Tensor) -> torch.Tensor:
     return x * ((HU_HI - HU_LO) / 2) + (HU_LO + HU_HI) / 2
 
 
-def pad_to_multiple(volume, m: int = 64):
+def pad_to_multiple(volume: np.ndarray, m: int = 64) -> tuple[np.ndarray, tuple[slice, slice]]:
     """``(padded, (rows, cols))``: ``volume (..., H, W)`` padded with air (−1000 HU) to multiples of ``m``
     (the generator's smallest map is 1/64), centred; ``padded[..., rows, cols]`` is the original."""
-    import numpy as np
-
     h, w = volume.shape[-2:]
     (t, b), (left, r) = (((-n % m) // 2, (-n % m) - (-n % m) // 2) for n in (h, w))
     if t or b or left or r:

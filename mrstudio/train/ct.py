@@ -39,7 +39,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,6 +47,9 @@ from ..core.errors import ParameterError, StudyError
 from ..core.jobs import CancelToken, Progress
 from ..core.splits import CT_PHANTOM
 from .run import RunOptions
+
+if TYPE_CHECKING:
+    import torch
 
 VARIANTS = {"ae": (1, False, False, False, False, False), "acai": (1, True, False, False, False, False),
             "patchgan": (3, True, True, False, False, False), "hrinet": (3, True, True, True, False, False),
@@ -285,7 +288,7 @@ class _Steps:
             self.rng = np.random.default_rng([self.cfg.seed, self.dist.rank, start])
         return self.step
 
-    def _window(self, n: int | None):
+    def _window(self, n: int | None) -> torch.Tensor:
         """``(n, crop, crop)`` net-scale crop of ``n`` consecutive slices (two random slices if ``n`` is None)
         of a random training volume; with ``skip_background``, crops under a quarter foreground are drawn again."""
         for _ in range(100):

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..core.coils import sos
 from ..core.fft import fftc, ifftc
+from ..core.jobs import Progress
 from ..core.masks import MaskSpec, make_mask
 from ..core.phantom import PhantomConfig, cine_image, coil_maps
 from ..recon.zerofilled import naive_image
@@ -152,7 +153,7 @@ class AnatomyCines:
     aliasing twice. The noise is the cine's own (its SNR is random per cine).
     """
 
-    def __init__(self, split: str, n: int, sim: SimConfig = SimConfig(), progress=None):
+    def __init__(self, split: str, n: int, sim: SimConfig = SimConfig(), progress: Progress | None = None):
         from ..io.anatomy import anatomy_cine
 
         self.split, self.sim = split, sim
@@ -182,7 +183,7 @@ class AnatomyCines:
 class MixedCines:
     """Several pools as one: item ``i`` of the concatenation (phantom and real-anatomy cines, say)."""
 
-    def __init__(self, pools: list):
+    def __init__(self, pools: list[PhantomCines | AnatomyCines | StudyCines]):
         self.pools = pools
         self.items = [(p, i) for p in pools for i in range(len(p))]
 
@@ -190,6 +191,7 @@ class MixedCines:
         return len(self.items)
 
     def sample(self, index: int, rng: np.random.Generator, mask_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Item ``index`` of the concatenation, drawn by the pool that holds it."""
         pool, i = self.items[index]
         return pool.sample(i, rng, mask_seed)
 
