@@ -26,3 +26,13 @@ def phantom128():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_gc():
+    """A main window freezes the objects of its start-up out of the cyclic collector (gui/jobs.py); give them back
+    after each test, so that one test's windows do not outlive it."""
+    import gc
+
+    yield
+    gc.unfreeze()

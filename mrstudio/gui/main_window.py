@@ -26,7 +26,7 @@ from .cine_controller import CineController
 from .comparison_view import ComparisonView
 from .docks import add_dock, arrange_docks, scrolled
 from .exports import Exports
-from .jobs import Job, JobBridge
+from .jobs import Job, JobBridge, freeze_gc_after_startup
 from .layers_panel import LayersPanel
 from .mask_editor import MaskEditor
 from .menus import build_menus
@@ -52,6 +52,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fitted_once = not restore_geometry  # --screenshot and benchmarks: a fixed size, whatever the screen
         self.resize(*(default_size(self.screen().availableGeometry().size()) if restore_geometry else (1600, 1000)))
         self.bridge = JobBridge(self)
+        freeze_gc_after_startup(self.bridge)
         self.bridge.failed.connect(lambda job: self.notify(f"{job.title} failed", job.error or "unknown error"))
         self.study: CineStudy | VolumeStudy | None = None
         self.last_message: str | None = None

@@ -104,9 +104,12 @@ class MetricsPanel(QtWidgets.QWidget):
                 pen = pg.mkPen(COLOURS[order.index(name) % len(COLOURS)], width=2)
                 items[name] = plot.plot(np.asarray(data.get(name, [])), pen=pen, name=name if legend else None)
             return
-        for name, item in items.items():
+        for name, item in items.items():  # only curves whose values changed: an unchanged plot is not repainted
             if name in data:
-                item.setData(np.asarray(data[name]))
+                new = np.asarray(data[name], dtype=float)
+                old = item.yData
+                if old is None or len(old) != len(new) or not np.array_equal(old, new):
+                    item.setData(new)
 
     def _table(self, rows: list[list[str]]) -> None:
         resize = len(rows) != self.table.rowCount() or [r[0] for r in rows] != [r[0] for r in self.rows]
