@@ -184,26 +184,3 @@ def test_the_learned_model_follows_r_and_a_mismatch_is_flagged():
     note, mismatch = ws.model_note(fixed.title)
     assert mismatch and "trained R 15 ≠ mask R 30" in note
     assert sorted(s.label for s in loss_specs(30.0)) == ["CNN l1-fourier-r30", "CNN l2-r30", "CNN ssim-r30"]
-
-
-def test_prepare_models_loads_what_the_first_reconstruction_uses():
-    """The start-up warm-up loads the model the CNN layer will pick for the mask's R, into the loader's cache."""
-    from mrstudio.core.masks import MaskSpec, make_mask
-    from mrstudio.core.phantom import make_phantom
-    from mrstudio.io.model_store import nearest_model
-    from mrstudio.recon.cnn import load_cine_model
-    from mrstudio.workspace.cine import CineWorkspace, MethodSpec, cnn_spec
-
-    if nearest_model(30.0, "l2") is None:
-        import pytest
-
-        pytest.skip("no cine models installed")
-    study = make_phantom(size=32, frames=20, coils=2)
-    ws = CineWorkspace(study, mask_spec=MaskSpec(accel=30), mask=make_mask(MaskSpec(accel=30), 20, 32))
-    load_cine_model.cache_clear()
-    assert ws.prepare_models([MethodSpec("zero-filled"), cnn_spec()]) == ["cnn"]
-    info = load_cine_model.cache_info()
-    assert info.currsize == 1 and info.misses == 1
-    ws.run([cnn_spec()])
-    assert load_cine_model.cache_info().misses == 1  # the reconstruction found it loaded
-    assert ws.results[cnn_spec().title].model["model"] == "cine-unet-l2-r30"

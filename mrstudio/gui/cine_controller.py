@@ -175,8 +175,6 @@ class CineController:
             if not any(j.title == "reference" and j.active for j in self.win.bridge.jobs.values()):
                 self.win.bridge.submit("reference", ws.compute_reference,
                                        on_done=lambda ref: self._reference_ready(ws, ref, defer_slow))
-                if live:  # load the live layers' models meanwhile, on the other core
-                    self.win.bridge.submit("load models", ws.prepare_models, live)
             return
         if live:
             self.live_update()

@@ -259,23 +259,6 @@ class CineWorkspace:
         return run_recon(self.study, np.array(mask, bool), spec.method, device=self.device, reference=ref,
                          progress=progress, cancel=cancel, **spec.kwargs())
 
-    def prepare_models(self, specs: list[MethodSpec], progress: Progress | None = None,
-                       cancel: CancelToken | None = None) -> list[str]:
-        """Load the models ``specs`` will use under the current mask (pure; the loaders cache them), so that a
-        first reconstruction does not pay for it; returns the methods prepared. Run beside the reference at start-up."""
-        from ..recon import get_method
-
-        done = []
-        for i, spec in enumerate(specs):
-            check(cancel)
-            info = get_method(spec.method)
-            if info.prepare is not None:
-                info.prepare(dict(spec.kwargs()), self.device, self.accel_effective)
-                done.append(spec.method)
-            if progress:
-                progress((i + 1) / len(specs), f"model for {spec.title}")
-        return done
-
     def compute_many(self, specs: list[MethodSpec], progress: Progress | None = None,
                      cancel: CancelToken | None = None, mask: np.ndarray | None = None
                      ) -> Iterator[tuple[MethodSpec, ReconResult]]:
