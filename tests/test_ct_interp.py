@@ -266,8 +266,9 @@ def test_hrinet_anatomy_stacks_keep_the_validation_slab_out(monkeypatch):
     vol = np.ones((40, 72, 170), np.float32)  # (X, Y, Z), 1 mm: axis 2 is axial
     vol[..., int(lo):int(np.ceil(hi))] = 2.0  # the excluded range: maps to +1000 on the working scale, the rest to −1000
     monkeypatch.setattr(anatomy, "thin_volume", lambda source: vol)
-    train = anatomy_stacks.training_stacks(crop=32)
-    val = anatomy_stacks.validation_stacks()
+    work = anatomy_stacks.work_volume()
+    train = anatomy_stacks.training_stacks(work, crop=32)
+    val = anatomy_stacks.validation_stacks(work)
     assert train and all(float(s.max()) == pytest.approx(-1000.0) for s in train)
     assert {s.shape[1:] for s in train} >= {(72, 40), (85, 72)}  # axial sections, and sagittal ones of the lower piece
     assert all(float(s.min()) == pytest.approx(1000.0) for s in val)

@@ -84,17 +84,28 @@ class Extras:
                 self.profiles[name] = line_profile(p.stack, p0, p1, n=width)
 
 
+def _drawn_panels(grid) -> list:
+    """``(name, panel)`` of the grid's panels that show a stack (ValueError if none)."""
+    panels = [(name, p) for name, p in grid.panels.items() if p.stack is not None]
+    if not panels:
+        raise ValueError("nothing to draw")
+    return panels
+
+
+def _scale(nx: int) -> int:
+    """The integer up-scaling of a tile ``nx`` pixels wide: at least ``MIN_TILE`` wide."""
+    return max(1, math.ceil(MIN_TILE / nx))
+
+
 def render_grid(grid, frame: int, cols: int | None = None, extras: tuple[str, ...] = (),
                 pre: Extras | None = None) -> tuple[np.ndarray, list[str]]:
     """The grid at ``frame`` as ``uint8 (H, W, 3)``, and each tile's label text (title and scale note);
     ``extras`` ⊆ :data:`EXTRAS` adds the error-map and x–t rows under each tile (``pre``: computed already)."""
-    panels = [(name, p) for name, p in grid.panels.items() if p.stack is not None]
-    if not panels:
-        raise ValueError("nothing to draw")
+    panels = _drawn_panels(grid)
     cols = max(1, min(cols or grid.cols or len(panels), len(panels)))
     rows = math.ceil(len(panels) / cols)
     t_all, ny, nx = panels[0][1].stack.shape
-    scale = max(1, math.ceil(MIN_TILE / nx))
+    scale = _scale(nx)
     tw, th = nx * scale, ny * scale
     pre = pre if pre is not None else Extras(grid, panels, extras, tw)
     errors = pre.errors
@@ -149,9 +160,7 @@ def render_grid(grid, frame: int, cols: int | None = None, extras: tuple[str, ..
 
 def render_movie(grid, frames: int, cols: int | None = None, extras: tuple[str, ...] = ()) -> np.ndarray:
     """Every frame of the grid, ``uint8 (T, H, W, 3)`` (the optional rows' data computed once)."""
-    panels = [(name, p) for name, p in grid.panels.items() if p.stack is not None]
-    if not panels:
-        raise ValueError("nothing to draw")
+    panels = _drawn_panels(grid)
     nx = panels[0][1].stack.shape[2]
-    pre = Extras(grid, panels, extras, nx * max(1, math.ceil(MIN_TILE / nx)))
+    pre = Extras(grid, panels, extras, nx * _scale(nx))
     return np.stack([render_grid(grid, t, cols, extras, pre)[0] for t in range(frames)])

@@ -25,8 +25,9 @@ THICK_MM = (1, 2, 3)  # slab thicknesses of the training stacks (thin slices of 
 STEP_II_SLICES = 7  # a stack must hold one large-gap window
 
 
-def _work_volume() -> np.ndarray:
-    """Colin 27 ``(X, Y, Z)`` at 1 mm on the working scale (one robust range for the whole volume)."""
+def work_volume() -> np.ndarray:
+    """Colin 27 ``(X, Y, Z)`` at 1 mm on the working scale (one robust range for the whole volume): the source of
+    both the training and the validation stacks (which copy from it)."""
     from ..interp.pipeline import ROBUST_PERCENTILES, Intensity
     from ..io.anatomy import thin_volume
 
@@ -35,9 +36,9 @@ def _work_volume() -> np.ndarray:
     return Intensity("robust", lo, hi).to_work(vol)
 
 
-def training_stacks(crop: int) -> list[np.ndarray]:
-    """Thick-slice stacks ``float32 (S, H, W)`` of the training pieces whose sections hold a ``crop``² crop."""
-    vol = _work_volume()
+def training_stacks(vol: np.ndarray, crop: int) -> list[np.ndarray]:
+    """Thick-slice stacks ``float32 (S, H, W)`` of the training pieces of ``vol`` (:func:`work_volume`) whose
+    sections hold a ``crop``² crop."""
     lo, hi = ANATOMY_VAL_SLAB_MM
     cut0, cut1 = int(lo - ANATOMY_GUARD_MM), int(np.ceil(hi + ANATOMY_GUARD_MM))
     out = []
@@ -50,10 +51,9 @@ def training_stacks(crop: int) -> list[np.ndarray]:
     return out
 
 
-def validation_stacks(across: int = 60) -> list[np.ndarray]:
-    """Thin stacks inside the validation slab: its axial slices, and the middle ``across`` sagittal and
-    coronal sections of it (each as tall as the slab)."""
-    vol = _work_volume()
+def validation_stacks(vol: np.ndarray, across: int = 60) -> list[np.ndarray]:
+    """Thin stacks inside the validation slab of ``vol`` (:func:`work_volume`): its axial slices, and the middle
+    ``across`` sagittal and coronal sections of it (each as tall as the slab)."""
     lo, hi = (int(v) for v in ANATOMY_VAL_SLAB_MM)
     slab = vol[:, :, lo:hi]
     out = [oriented_sections(slab, 2)]

@@ -231,9 +231,10 @@ def _volumes(cfg: CTTrainConfig, main: bool) -> tuple[list[np.ndarray], list[np.
     if cfg.data == "anatomy":
         from . import anatomy_stacks
 
-        train = anatomy_stacks.training_stacks(cfg.crop)
+        vol = anatomy_stacks.work_volume()
+        train = anatomy_stacks.training_stacks(vol, cfg.crop)
         extra = phantom_volumes(CT_SPLITS["train"][: cfg.train_volumes], cfg.size, cfg.slices, cfg.thick)
-        return train, extra, anatomy_stacks.validation_stacks(), anatomy_stacks.describe(
+        return train, extra, anatomy_stacks.validation_stacks(vol), anatomy_stacks.describe(
             len(train), cfg.phantom_fraction, _seed_span("train", cfg.train_volumes))
     if cfg.data == "phantom":
         train = phantom_volumes(CT_SPLITS["train"][: cfg.train_volumes], cfg.size, cfg.slices, cfg.thick)

@@ -41,6 +41,10 @@ class SimConfig:
     snr: float = 30.0
     crop: int | None = None  # random crop width along the readout (x), None = full
 
+    def mask_spec(self, seed: int) -> MaskSpec:
+        """The ky–t mask a training draw takes (this kind, R and ACS, drawn with ``seed``)."""
+        return MaskSpec(kind=self.mask_kind, accel=self.accel, acs=self.acs, seed=seed)
+
 
 def _fft_y(a: np.ndarray) -> np.ndarray:
     import scipy.fft as sfft
@@ -84,7 +88,7 @@ class PhantomCines:
         x, maps = self.images[index], self.maps[index]
         t, ny, nx = x.shape
         seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
-        mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
+        mask = make_mask(self.sim.mask_spec(seed), t, ny)
         if self.sim.crop and self.sim.crop < nx:
             x0 = int(rng.integers(0, nx - self.sim.crop + 1))
             x, maps = x[..., x0:x0 + self.sim.crop], maps[..., x0:x0 + self.sim.crop]
@@ -123,8 +127,7 @@ class PhantomCines:
         b = len(indices)
         _, t, ny, nx = self._img_t.shape
         w = self.sim.crop if self.sim.crop and self.sim.crop < nx else nx
-        masks = np.stack([make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs,
-                                             seed=int(rng.integers(2**31))), t, ny) for _ in indices])
+        masks = np.stack([make_mask(self.sim.mask_spec(int(rng.integers(2**31))), t, ny) for _ in indices])
         x0 = rng.integers(0, nx - w + 1, size=b) if w < nx else np.zeros(b, int)
         cols = torch.as_tensor(x0[:, None] + np.arange(w)[None], device=dev)  # (B, w)
         idx = torch.as_tensor(indices, device=dev)
@@ -173,7 +176,7 @@ class AnatomyCines:
         hyb, truth = self.hybrid[index], self.truth[index]
         _, t, ny, nx = hyb.shape
         seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
-        mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
+        mask = make_mask(self.sim.mask_spec(seed), t, ny)
         if self.sim.crop and self.sim.crop < nx:
             x0 = int(rng.integers(0, nx - self.sim.crop + 1))
             hyb, truth = hyb[..., x0:x0 + self.sim.crop], truth[..., x0:x0 + self.sim.crop]
@@ -230,7 +233,7 @@ class StudyCines:
         k = self.kspace[index]
         _, t, ny, _ = k.shape
         seed = int(rng.integers(2**31)) if mask_seed is None else mask_seed
-        mask = make_mask(MaskSpec(kind=self.sim.mask_kind, accel=self.sim.accel, acs=self.sim.acs, seed=seed), t, ny)
+        mask = make_mask(self.sim.mask_spec(seed), t, ny)
         return naive_image(k, mask), self.refs[index]
 
 

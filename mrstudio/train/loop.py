@@ -113,10 +113,10 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
     torch.manual_seed(cfg.seed)
     shown = progress if d.main else None
     sim = SimConfig(accel=cfg.accel, mask_kind=cfg.mask_kind, acs=cfg.acs, snr=cfg.snr, crop=cfg.crop)
+    full = SimConfig(**{**asdict(sim), "crop": None})  # validation: whole cines
+    kw = dict(size=cfg.size, frames=cfg.frames, coils=cfg.coils)
     if cfg.data == "phantom":
-        kw = dict(size=cfg.size, frames=cfg.frames, coils=cfg.coils)
         train_pool = PhantomCines(SPLITS["train"][: cfg.train_cines], sim=sim, **kw, progress=shown)
-        full = SimConfig(**{**asdict(sim), "crop": None})
         val_pool = PhantomCines(SPLITS["val"][: cfg.val_cines], sim=full, **kw)
         data_desc = {"kind": "phantom", "train_seeds": [SPLITS["train"][0], SPLITS["train"][0] + cfg.train_cines - 1],
                      "val_seeds": [SPLITS["val"][0], SPLITS["val"][0] + cfg.val_cines - 1], "snr": cfg.snr,
@@ -129,12 +129,10 @@ def train_cine(cfg: TrainConfig, progress: Progress | None = None, cancel: Cance
         if (cfg.size, cfg.frames, cfg.coils) != (a.size, a.frames, a.coils):
             raise ParameterError("data", f"real-anatomy cines are {a.size}², {a.frames} frames, {a.coils} coils; "
                                          f"got size {cfg.size}, frames {cfg.frames}, coils {cfg.coils}")
-
-        kw = dict(size=cfg.size, frames=cfg.frames, coils=cfg.coils)
         phantom = PhantomCines(SPLITS["train"][: cfg.train_cines], sim=sim, **kw, progress=shown)
         anatomy = AnatomyCines("train", cfg.anatomy_cines, sim, progress=shown)
         train_pool = MixedCines([anatomy, phantom])
-        val_pool = AnatomyCines("val", cfg.val_cines, SimConfig(**{**asdict(sim), "crop": None}))
+        val_pool = AnatomyCines("val", cfg.val_cines, full)
         data_desc = {"kind": "real anatomy (mricron-data Colin 27 cines, io/anatomy.py) + phantom",
                      "split": "train: anatomy train split + phantom train seeds; val: anatomy val split; "
                               "test: INIA19 (never used here)",
