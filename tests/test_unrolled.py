@@ -35,6 +35,29 @@ def test_sense_adjoint_and_agreement_with_the_2d_operator():
                                atol=1e-4)
 
 
+@pytest.mark.parametrize("ny", [16, 15])
+def test_sense_normal_is_the_adjoint_of_the_forward(ny):
+    """The shift-free ``AᴴA`` of the cascades (even ``Ny``) and its odd-size fallback = ``Aᴴ(A x)``."""
+    x, maps = _rand(2, 4, ny, 10), _rand(2, 3, ny, 10)
+    mask = torch.rand(2, 4, ny, generator=torch.Generator().manual_seed(2)) < 0.4
+    ref = sense.adjoint(sense.forward(x, maps, mask), maps, mask)
+    np.testing.assert_allclose(sense.normal(x, maps, mask).numpy(), ref.numpy(), atol=1e-5 * float(ref.abs().max()))
+
+
+def test_denoiser_fast_paths_keep_the_values():
+    """The oneDNN convolution and the kthvalue quantile give what ``nn.Conv3d`` and ``torch.quantile`` give."""
+    from mrstudio.nets.unrolled import Conv3d, quantile
+
+    torch.manual_seed(0)
+    conv = Conv3d(2, 5, 3, padding=(1, 2, 2), dilation=(1, 2, 2))
+    z = torch.randn(1, 2, 4, 12, 12)
+    ref = torch.nn.functional.conv3d(z, conv.weight, conv.bias, padding=(1, 2, 2), dilation=(1, 2, 2))
+    np.testing.assert_allclose(conv(z).detach().numpy(), ref.detach().numpy(), atol=1e-5)
+    for n in (1, 7, 1000):
+        v = torch.rand(2, n)
+        np.testing.assert_allclose(quantile(v, 0.99).numpy(), torch.quantile(v, 0.99, dim=1).numpy(), atol=1e-6)
+
+
 def test_training_input_is_the_inference_input_cropped():
     """What a training step feeds the network is the inference input's columns; maps are crop-invariant."""
     from mrstudio.core.masks import MaskSpec, make_mask

@@ -39,6 +39,22 @@ def adjoint(y: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Te
     return (maps.conj()[:, :, None] * ifftc_y(y * mask[:, None, :, :, None])).sum(1)
 
 
+def normal(x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``AᴴA x``: image ``(B, T, Ny, Nx)`` → image, the same as ``adjoint(forward(x))``.
+
+    For even ``Ny`` the centring shifts fold into the maps: ``F_y = P · F₀ · D`` with ``D`` the
+    checkerboard ``(-1)^y`` and ``P`` a unit diagonal in ky that commutes with the mask and
+    cancels in ``F_yᴴ M F_y``. So ``AᴴA = (D S)ᴴ F₀ᴴ M F₀ (D S)``: plain FFTs, no shift copies.
+    """
+    ny = x.shape[-2]
+    if ny % 2:
+        return adjoint(forward(x, maps, mask), maps, mask)
+    checker = 1 - 2 * (torch.arange(ny, device=x.device) % 2).to(x.real.dtype)
+    s = maps * checker[:, None]
+    k = torch.fft.fft(s[:, :, None] * x[:, None], dim=-2, norm="ortho") * mask[:, None, :, :, None]
+    return (s.conj()[:, :, None] * torch.fft.ifft(k, dim=-2, norm="ortho")).sum(1)
+
+
 def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float = 1e-6) -> torch.Tensor:
     """Coil maps ``(B, C, Ny, Nx)`` from the centre of the time-averaged data (hybrid ``y``), SoS-normalised.
 

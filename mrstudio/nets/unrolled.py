@@ -1,6 +1,6 @@
 """An any-mask unrolled network: cascades of gradient-step data consistency and a small 2D+t CNN.
 
-    x₀ = Aᴴ y,    x_{k+1} = x_k − η_k · Aᴴ(A x_k − y) + CNN_k(x_k)      (k = 0 … K−1)
+    x₀ = Aᴴ y,    x_{k+1} = x_k − η_k · (AᴴA x_k − Aᴴy) + CNN_k(x_k)      (k = 0 … K−1)
 
 with ``A`` the SENSE operator of :mod:`.sense` (coil maps from :func:`.sense.lowres_maps`,
 the same at training and inference) and each ``CNN_k`` a residual 3-D convolution network
@@ -27,26 +27,54 @@ class UnrolledConfig:
     layers: int = 4
 
 
+def quantile(v: torch.Tensor, q: float) -> torch.Tensor:
+    """``torch.quantile(v, q, dim=1)`` (linear interpolation) from two ``kthvalue`` selections, without
+    sorting: 8× faster on a 20 × 128² cine."""
+    pos = q * (v.shape[1] - 1)
+    lo = int(pos)
+    a = torch.kthvalue(v, lo + 1, dim=1).values
+    if lo + 1 >= v.shape[1]:
+        return a
+    b = torch.kthvalue(v, lo + 2, dim=1).values
+    return a + (b - a) * (pos - lo)
+
+
+class Conv3d(nn.Conv3d):
+    """``nn.Conv3d`` that always takes oneDNN for float32 on the CPU.
+
+    PyTorch's heuristic sends a convolution with one small-channel sample — the first layer at
+    inference, ``1 × 2 × T × Ny × Nx`` — to its im2col fallback, which ran 6× slower on the 2-core CPU
+    and returned NCDHW, so the next layer converted back. Same weights and values (to 1e-6).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "cpu" and x.dtype == torch.float32 and torch.backends.mkldnn.is_available():
+            return torch.ops.aten.mkldnn_convolution(x, self.weight, self.bias, self.padding, self.stride,
+                                                     self.dilation, self.groups)
+        return super().forward(x)
+
+
 class Denoiser(nn.Module):
     """Residual 3-D CNN on ``(B, 2, T, Ny, Nx)``; spatial dilation 1, 2, 4, … in the middle layers."""
 
     def __init__(self, channels: int, layers: int):
         super().__init__()
-        mods: list[nn.Module] = [nn.Conv3d(2, channels, 3, padding=1), nn.LeakyReLU(0.1)]
+        mods: list[nn.Module] = [Conv3d(2, channels, 3, padding=1), nn.LeakyReLU(0.1)]
         for i in range(layers - 2):
             d = 2 ** (i + 1)
-            mods += [nn.Conv3d(channels, channels, 3, padding=(1, d, d), dilation=(1, d, d)), nn.LeakyReLU(0.1)]
-        mods.append(nn.Conv3d(channels, 2, 3, padding=1))
+            mods += [Conv3d(channels, channels, 3, padding=(1, d, d), dilation=(1, d, d)), nn.LeakyReLU(0.1)]
+        mods.append(Conv3d(channels, 2, 3, padding=1))
         self.net = nn.Sequential(*mods)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """complex ``(B, T, Ny, Nx)`` → the correction, same shape.
 
         Activations are channels-last (NDHWC): one denoiser on a 20 × 128² cine ran 2.2× faster than on NCDHW
-        on the 2-core CPU (oneDNN; the same values to 2e-7)."""
-        z = torch.stack([x.real, x.imag], 1).contiguous(memory_format=torch.channels_last_3d)
+        on the 2-core CPU (oneDNN; the same values to 2e-7). ``view_as_real`` already has that layout once
+        permuted, so neither end copies."""
+        z = torch.view_as_real(x).permute(0, 4, 1, 2, 3)  # (B, 2, T, Ny, Nx), channels-last strides
         out = self.net(z)
-        return torch.complex(out[:, 0], out[:, 1])
+        return torch.view_as_complex(out.permute(0, 2, 3, 4, 1).contiguous())
 
 
 class Unrolled(nn.Module):
@@ -62,8 +90,9 @@ class Unrolled(nn.Module):
         if maps is None:
             maps = sense.lowres_maps(y, mask)
         x = sense.adjoint(y, maps, mask)
-        scale = torch.quantile(x.abs().flatten(1), 0.99, dim=1).clamp_min(1e-8).view(-1, 1, 1, 1)
-        x, y = x / scale, y / scale[:, None]
+        scale = quantile(x.abs().flatten(1), 0.99).clamp_min(1e-8).view(-1, 1, 1, 1)
+        x = x / scale
+        aty = x  # Aᴴy / scale: the gradient Aᴴ(Ax − y) is AᴴA x − Aᴴy
         for eta, net in zip(self.steps, self.denoisers):
-            x = x - eta * sense.adjoint(sense.forward(x, maps, mask) - y, maps, mask) + net(x)
+            x = x - eta * (sense.normal(x, maps, mask) - aty) + net(x)
         return x * scale
