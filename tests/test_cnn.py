@@ -66,6 +66,11 @@ def test_ssim_loss_matches_skimage():
                                          use_sample_covariance=False) for i in range(2)])
     ours = 1 - float(losses.ssim_loss(torch.from_numpy(p), torch.from_numpy(t)))
     assert ours == pytest.approx(ref, abs=0.01)  # valid-region vs skimage's cropped mean
+    # pixel by pixel on the valid region (the separable window is the 2-D one)
+    full = structural_similarity(t[0, 0], p[0, 0], data_range=dr, gaussian_weights=True, sigma=1.5,
+                                 use_sample_covariance=False, full=True)[1][5:-5, 5:-5]
+    ours_map = losses.ssim_map(torch.from_numpy(p), torch.from_numpy(t), dr)[0, 0].numpy()
+    np.testing.assert_allclose(ours_map, full, atol=1e-4)
 
 
 def test_checkpoint_hash_and_weights_only(tmp_path):

@@ -63,3 +63,17 @@ def test_inference_does_not_import_training():
 @pytest.mark.parametrize("loss", ["l2", "l1-fourier", "ssim"])
 def test_every_shipped_loss_has_all_three_r(loss):
     assert sorted(c.accel for c in list_models(task=CINE_TASK) if c.loss == loss) == [15.0, 30.0, 60.0]
+
+
+def test_install_model_script_keeps_the_card_and_records_what_it_replaced(tmp_path):
+    import torch
+
+    src = save_model({"w": torch.ones(3)}, {"task": CINE_TASK, "loss": "l2", "replaces": "stale"}, tmp_path / "new.pt")
+    old = save_model({"w": torch.zeros(3)}, {"task": CINE_TASK, "loss": "l2"}, tmp_path / "dest.pt")
+    subprocess.run([sys.executable, "scripts/install_model.py", str(tmp_path / "new.pt"), str(tmp_path / "dest.pt")],
+                   check=True, capture_output=True)
+    from mrstudio.io.model_store import load_state
+
+    state, card, _ = load_state(tmp_path / "dest.pt")  # the new sha256 verifies
+    assert torch.equal(state["w"].float(), torch.ones(3)) and card.sha256 not in (src["sha256"], old["sha256"])
+    assert card.fields["replaces"] == old["sha256"] and card.fields["loss"] == "l2"

@@ -44,18 +44,62 @@ def test_sense_normal_is_the_adjoint_of_the_forward(ny):
     np.testing.assert_allclose(sense.normal(x, maps, mask).numpy(), ref.numpy(), atol=1e-5 * float(ref.abs().max()))
 
 
-def test_denoiser_fast_paths_keep_the_values():
-    """The oneDNN convolution and the kthvalue quantile give what ``nn.Conv3d`` and ``torch.quantile`` give."""
-    from mrstudio.nets.unrolled import Conv3d, quantile
+@pytest.mark.parametrize("bias", [True, False])
+def test_onednn_convolution_keeps_values_and_gradients(bias):
+    """The first layer's case (one sample, 2 channels, channels-last input and weights): what ``nn.Conv3d``
+    gives, forward and backward."""
+    from mrstudio.nets.unrolled import OneDnnConv3d
 
     torch.manual_seed(0)
-    conv = Conv3d(2, 5, 3, padding=(1, 2, 2), dilation=(1, 2, 2))
-    z = torch.randn(1, 2, 4, 12, 12)
-    ref = torch.nn.functional.conv3d(z, conv.weight, conv.bias, padding=(1, 2, 2), dilation=(1, 2, 2))
-    np.testing.assert_allclose(conv(z).detach().numpy(), ref.detach().numpy(), atol=1e-5)
-    for n in (1, 7, 1000):
-        v = torch.rand(2, n)
-        np.testing.assert_allclose(quantile(v, 0.99).numpy(), torch.quantile(v, 0.99, dim=1).numpy(), atol=1e-6)
+    fast = OneDnnConv3d(2, 5, 3, padding=(1, 2, 2), dilation=(1, 2, 2), bias=bias).to(memory_format=torch.channels_last_3d)
+    plain = torch.nn.Conv3d(2, 5, 3, padding=(1, 2, 2), dilation=(1, 2, 2), bias=bias)
+    plain.load_state_dict(fast.state_dict())
+    z = torch.randn(1, 2, 4, 12, 12).to(memory_format=torch.channels_last_3d).requires_grad_()
+    z2 = z.detach().clone().contiguous().requires_grad_()
+    out, ref = fast(z), plain(z2)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=1e-5)
+    g = torch.randn_like(ref)
+    out.backward(g)
+    ref.backward(g)
+    np.testing.assert_allclose(z.grad.numpy(), z2.grad.numpy(), atol=1e-5)
+    np.testing.assert_allclose(fast.weight.grad.numpy(), plain.weight.grad.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 1000])
+@pytest.mark.parametrize("q", [0.0, 0.5, 0.99, 1.0])
+def test_kthvalue_quantile_is_torch_quantile(q, n):
+    from mrstudio.nets.unrolled import quantile
+
+    v = torch.rand(2, n, generator=torch.Generator().manual_seed(n))
+    np.testing.assert_allclose(quantile(v, q).numpy(), torch.quantile(v, q, dim=1).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="q must be in"):
+        quantile(v, 1.5)
+
+
+def test_unrolled_forward_is_the_plain_formula():
+    """The network with its fast paths = the textbook cascades: ``x ← x − η Aᴴ(A x − y) + CNN(x)`` with
+    ``nn.Conv3d`` layers, ``torch.quantile`` and the complex view built by hand."""
+    from mrstudio.nets.unrolled import Unrolled, UnrolledConfig
+
+    torch.manual_seed(3)
+    net = Unrolled(UnrolledConfig(cascades=2, channels=4, layers=3)).eval()
+    y, mask = _rand(1, 3, 5, 16, 12), torch.rand(1, 5, 16, generator=torch.Generator().manual_seed(4)) < 0.4
+    y = y * mask[:, None, :, :, None]
+    with torch.no_grad():
+        maps = sense.lowres_maps(y, mask)
+        x = sense.adjoint(y, maps, mask)
+        scale = torch.quantile(x.abs().flatten(1), 0.99).clamp_min(1e-8)
+        x, ys = x / scale, y / scale
+        for eta, den in zip(net.steps, net.denoisers):
+            z = torch.stack([x.real, x.imag], 1).contiguous()
+            for layer in den.net:
+                z = (torch.nn.functional.conv3d(z, layer.weight.contiguous(), layer.bias, layer.stride, layer.padding,
+                                                layer.dilation) if isinstance(layer, torch.nn.Conv3d) else layer(z))
+            grad = sense.adjoint(sense.forward(x, maps, mask) - ys, maps, mask)
+            x = x - eta * grad + torch.complex(z[:, 0], z[:, 1])
+        ref = x * scale
+        out = net(y, mask)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), atol=1e-5 * float(ref.abs().max()))
 
 
 def test_training_input_is_the_inference_input_cropped():

@@ -40,7 +40,7 @@ def adjoint(y: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Te
 
 
 def normal(x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``AᴴA x``: image ``(B, T, Ny, Nx)`` → image, the same as ``adjoint(forward(x))``.
+    """``AᴴA x``: image ``(B, T, Ny, Nx)`` → image, the same as ``adjoint(forward(x))`` for a bool mask.
 
     For even ``Ny`` the centring shifts fold into the maps: ``F_y = P · F₀ · D`` with ``D`` the
     checkerboard ``(-1)^y`` and ``P`` a unit diagonal in ky that commutes with the mask and

@@ -28,8 +28,14 @@ class UnrolledConfig:
 
 
 def quantile(v: torch.Tensor, q: float) -> torch.Tensor:
-    """``torch.quantile(v, q, dim=1)`` (linear interpolation) from two ``kthvalue`` selections, without
-    sorting: 8× faster on a 20 × 128² cine."""
+    """``torch.quantile(v, q, dim=1)`` (linear interpolation) of real ``v (B, N)`` → ``(B,)``.
+
+    On the CPU from two ``kthvalue`` selections instead of a sort (several times faster on a 20 × 128² cine);
+    elsewhere ``torch.quantile`` (CUDA's ``kthvalue`` on one long row is the slower one)."""
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"quantile q must be in [0, 1], got {q}")
+    if v.device.type != "cpu":
+        return torch.quantile(v, q, dim=1)
     pos = q * (v.shape[1] - 1)
     lo = int(pos)
     a = torch.kthvalue(v, lo + 1, dim=1).values
@@ -39,16 +45,20 @@ def quantile(v: torch.Tensor, q: float) -> torch.Tensor:
     return a + (b - a) * (pos - lo)
 
 
-class Conv3d(nn.Conv3d):
-    """``nn.Conv3d`` that always takes oneDNN for float32 on the CPU.
+class OneDnnConv3d(nn.Conv3d):
+    """``nn.Conv3d`` that takes oneDNN for float32 on the CPU whenever oneDNN is enabled.
 
     PyTorch's heuristic sends a convolution with one small-channel sample — the first layer at
-    inference, ``1 × 2 × T × Ny × Nx`` — to its im2col fallback, which ran 6× slower on the 2-core CPU
-    and returned NCDHW, so the next layer converted back. Same weights and values (to 1e-6).
+    inference, ``1 × 2 × T × Ny × Nx`` — to its im2col fallback, which was several times slower on the
+    2-core CPU and returned NCDHW, so the next layer converted back. Same weights and values (tested),
+    differentiable. Zero padding given as numbers only (what :class:`Denoiser` builds); anything else,
+    autocast, CUDA and other dtypes take ``nn.Conv3d``'s own path.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type == "cpu" and x.dtype == torch.float32 and torch.backends.mkldnn.is_available():
+        if (x.device.type == "cpu" and x.dtype == torch.float32 and self.padding_mode == "zeros"
+                and not isinstance(self.padding, str) and torch.backends.mkldnn.is_available()
+                and torch.backends.mkldnn.enabled and not torch.is_autocast_enabled("cpu")):
             return torch.ops.aten.mkldnn_convolution(x, self.weight, self.bias, self.padding, self.stride,
                                                      self.dilation, self.groups)
         return super().forward(x)
@@ -59,19 +69,19 @@ class Denoiser(nn.Module):
 
     def __init__(self, channels: int, layers: int):
         super().__init__()
-        mods: list[nn.Module] = [Conv3d(2, channels, 3, padding=1), nn.LeakyReLU(0.1)]
+        mods: list[nn.Module] = [OneDnnConv3d(2, channels, 3, padding=1), nn.LeakyReLU(0.1)]
         for i in range(layers - 2):
             d = 2 ** (i + 1)
-            mods += [Conv3d(channels, channels, 3, padding=(1, d, d), dilation=(1, d, d)), nn.LeakyReLU(0.1)]
-        mods.append(Conv3d(channels, 2, 3, padding=1))
+            mods += [OneDnnConv3d(channels, channels, 3, padding=(1, d, d), dilation=(1, d, d)), nn.LeakyReLU(0.1)]
+        mods.append(OneDnnConv3d(channels, 2, 3, padding=1))
         self.net = nn.Sequential(*mods)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """complex ``(B, T, Ny, Nx)`` → the correction, same shape.
 
-        Activations are channels-last (NDHWC): one denoiser on a 20 × 128² cine ran 2.2× faster than on NCDHW
-        on the 2-core CPU (oneDNN; the same values to 2e-7). ``view_as_real`` already has that layout once
-        permuted, so neither end copies."""
+        Activations are channels-last (NDHWC), which oneDNN runs faster than NCDHW on the CPU (the same values
+        to 2e-7). ``view_as_real`` of a contiguous ``x`` already has that layout once permuted, so neither end
+        copies."""
         z = torch.view_as_real(x).permute(0, 4, 1, 2, 3)  # (B, 2, T, Ny, Nx), channels-last strides
         out = self.net(z)
         return torch.view_as_complex(out.permute(0, 2, 3, 4, 1).contiguous())
