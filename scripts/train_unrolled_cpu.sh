@@ -4,6 +4,7 @@
 # (default 1900 s; resumes runs/cine-unrolled; THREADS=1 leaves a core free for other work)
 # The shipped model: the default run, then
 #   scripts/train_unrolled_cpu.sh 1200 --init cine-unrolled --lr 5e-4 --val-every 200 --run-dir runs/cine-unrolled-ft
+# (the time budget's first plan, from 10 timed steps, lowered validation to every 100 steps)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${THREADS:-2} MKL_NUM_THREADS=${THREADS:-2}
