@@ -2,9 +2,12 @@
 # Train (or resume) the any-mask unrolled network on real-anatomy cines on the CPU, time-budgeted.
 #   scripts/train_unrolled_cpu.sh [SECONDS] [extra train options, e.g. --init cine-unrolled --lr 5e-4]
 # (default 1900 s; resumes runs/cine-unrolled; THREADS=1 leaves a core free for other work)
-# The shipped model: the default run, then
-#   scripts/train_unrolled_cpu.sh 1200 --init cine-unrolled --lr 5e-4 --val-every 200 --run-dir runs/cine-unrolled-ft
-# (the time budget's first plan, from 10 timed steps, lowered validation to every 100 steps)
+# The first (zero-filled start) model: the default run with --x0 adjoint, then
+#   scripts/train_unrolled_cpu.sh 1200 --init cine-unrolled --lr 5e-4 --run-dir runs/cine-unrolled-ft
+# (before `train unrolled` took --val-every, that run validated every 100 steps, the config's default).
+# The view-share model, fine-tuned from it (x0 changes the input, not the weights' shapes):
+#   scripts/train_unrolled_cpu.sh 4200 --init cine-unrolled --lr 5e-4 --val-every 200 --val-cines 6 \
+#     --x0 viewshare --run-dir runs/cine-unrolled-vs --out models/cine-unrolled-vs.pt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${THREADS:-2} MKL_NUM_THREADS=${THREADS:-2}

@@ -177,29 +177,32 @@ def test_local_workers_keep_glibc_malloc_and_do_not_profile():
     assert list(env.values()) == [(None, "1", False)]
 
 
-def test_a_task_keeps_the_fft_of_its_method_to_the_worker_threads(tmp_path, monkeypatch):
-    """With as many workers as cores, each task's scipy.fft must use one thread, not every core."""
+def test_a_task_keeps_the_numerics_of_its_method_to_the_worker_threads(tmp_path, monkeypatch):
+    """With as many workers as cores, each task's torch (cs, the networks) and scipy.fft must use one thread."""
     import scipy.fft
+    import torch
 
     from mrstudio.core.device import cpu_threads, set_cpu_threads
+    from mrstudio.core.fft import fftc
     from mrstudio.core.phantom import make_phantom
     from mrstudio.io.native import write_cine
-    from mrstudio.recon.sense import SenseNormal
 
     calls: list = []
     fft = scipy.fft.fft
     monkeypatch.setattr(scipy.fft, "fft", lambda *a, **kw: calls.append(kw["workers"]) or fft(*a, **kw))
     p = write_cine(make_phantom(size=32, frames=4, coils=2, seed=0), tmp_path / "c.h5")
+    threads = torch.get_num_threads()
     try:
         set_cpu_threads(None)
         assert cpu_threads() == os.cpu_count()
-        assert run_task(StudyRef(str(p), "c"), BatchSpec("recon", "zero-filled", accel=4.0), str(tmp_path))["status"] == "done"
-        assert cpu_threads() == 1
-        st = make_phantom(size=32, frames=4, coils=2, seed=0)
-        SenseNormal(st.maps, np.ones((4, 32), bool))(np.zeros((4, 32, 32), np.complex64))
+        assert run_task(StudyRef(str(p), "c"), BatchSpec("recon", "cs", accel=4.0, params={"iters": 2}),
+                        str(tmp_path))["status"] == "done"
+        assert cpu_threads() == 1 and torch.get_num_threads() == 1
+        fftc(np.zeros((4, 32, 32), np.complex64))
         assert calls == [1]
     finally:
         set_cpu_threads(None)
+        torch.set_num_threads(threads)
 
 
 def test_bench_batch_quick(tmp_path, capsys):

@@ -12,37 +12,23 @@ from mrstudio.core.phantom import make_phantom
 from mrstudio.recon import get_method
 from mrstudio.recon.cs import CSConfig
 from mrstudio.recon.pipeline import run_recon
-from mrstudio.recon.sense import Sense, SenseNormal
 
 
-def _adjoint_check(fwd, adj, ishape, oshape, rng):
-    u = (rng.standard_normal(ishape) + 1j * rng.standard_normal(ishape)).astype(np.complex64)
-    v = (rng.standard_normal(oshape) + 1j * rng.standard_normal(oshape)).astype(np.complex64)
-    lhs = np.vdot(fwd(u), v)
-    rhs = np.vdot(u, adj(v))
-    assert abs(lhs - rhs) / abs(lhs) < 1e-4
+def test_cs_normal_operator_is_the_shared_sense_operator_transposed(rng):
+    """``cs``'s ``AᴴA`` in its (T, Nx, Ny) layout = ``Aᴴ(A x)`` of :mod:`mrstudio.nets.sense` (even and odd Ny)."""
+    import torch
 
+    from mrstudio.nets import sense
+    from mrstudio.recon.cs_solver import NormalOp
 
-@pytest.mark.parametrize("ny,nx", [(16, 12), (15, 13)])
-def test_sense_adjoint(rng, ny, nx):
-    maps = (rng.standard_normal((3, ny, nx)) + 1j * rng.standard_normal((3, ny, nx))).astype(np.complex64)
-    mask = rng.random((4, ny)) > 0.5
-    A = Sense(maps, mask)
-    _adjoint_check(A.forward, A.adjoint, (4, ny, nx), (3, 4, ny, nx), rng)
-    N = SenseNormal(maps, mask)
-    x = (rng.standard_normal((4, ny, nx)) + 1j * rng.standard_normal((4, ny, nx))).astype(np.complex64)
-    np.testing.assert_allclose(N.from_internal(N(N.to_internal(x))), A.normal(x), atol=1e-4)
-
-
-def test_sense_matches_centred_fft(rng):
-    from mrstudio.core.fft import fft2c
-
-    maps = (rng.standard_normal((2, 8, 8)) + 1j * rng.standard_normal((2, 8, 8))).astype(np.complex64)
-    mask = rng.random((3, 8)) > 0.3
-    x = (rng.standard_normal((3, 8, 8)) + 1j * rng.standard_normal((3, 8, 8))).astype(np.complex64)
-    A = Sense(maps, mask)
-    np.testing.assert_allclose(A.modulate(A.forward(x)), fft2c(maps[:, None] * x[None]) * mask[None, :, :, None],
-                               atol=1e-5)
+    for ny, nx in ((16, 12), (15, 13)):
+        maps = torch.from_numpy((rng.standard_normal((3, ny, nx)) + 1j * rng.standard_normal((3, ny, nx))).astype(np.complex64))
+        mask = torch.from_numpy(rng.random((4, ny)) > 0.5)
+        x = torch.from_numpy((rng.standard_normal((4, ny, nx)) + 1j * rng.standard_normal((4, ny, nx))).astype(np.complex64))
+        ref = sense.adjoint(sense.forward(x[None], maps[None], mask[None]), maps[None], mask[None])[0]
+        N = NormalOp(maps, mask)
+        assert N.ishape == (4, nx, ny)
+        np.testing.assert_allclose(N.from_internal(N(N.to_internal(x))).numpy(), ref.numpy(), atol=1e-4)
 
 
 def test_espirit_reproduces_phantom_maps():
@@ -129,6 +115,8 @@ def test_cs_config_validation():
         CSConfig(temporal="wavelet")
     with pytest.raises(StudyError, match="unknown wavelet"):
         CSConfig(wavelet="db99")
+    with pytest.raises(StudyError, match="not orthogonal"):
+        CSConfig(wavelet="bior2.2")
     with pytest.raises(StudyError, match="dual_step"):
         CSConfig(dual_step=0)
     assert CSConfig.from_params({"iters": 3, "backend": "bart"}).iters == 3
@@ -169,42 +157,65 @@ def test_bart_backend_if_installed():
 
 def _identity_problem(rng, t=3, n=32):
     """``A = I`` (one coil with unit map, every line sampled): ``AᴴA x = x``."""
-    normal = SenseNormal(np.ones((1, n, n), np.complex64), np.ones((t, n), bool))
+    import torch
+
+    from mrstudio.recon.cs_solver import NormalOp
+
+    normal = NormalOp(torch.ones(1, n, n, dtype=torch.complex64), torch.ones(t, n, dtype=torch.bool))
     b = (rng.standard_normal((t, n, n)) + 1j * rng.standard_normal((t, n, n))).astype(np.complex64)
-    return normal, normal.to_internal(b)
+    return normal, normal.to_internal(torch.from_numpy(b))
 
 
 def test_solver_reaches_wavelet_denoising_closed_form(rng):
-    """With A = I and no temporal term, the minimiser is Ψᴴ soft(Ψ b, λ) (Haar on 32² is orthonormal)."""
-    import sigpy as sp
+    """With A = I and no temporal term, the minimiser is Ψᴴ soft(Ψ b, λ), Ψ PyWavelets' periodized Haar on 32²
+    (orthonormal), the thresholding written out here."""
+    import pywt
 
     from mrstudio.core.jobs import drive
-    from mrstudio.recon.cs import _soft, solve
+    from mrstudio.recon.cs_solver import solve
 
     normal, b = _identity_problem(rng)
     cfg = CSConfig(lam_wavelet=0.3, lam_temporal=0.0, wavelet="haar", shifts=False, iters=200, tol=0.0)
-    x = drive(solve(normal, b, cfg))
-    W = sp.linop.Wavelet(normal.ishape, axes=(-2, -1), wave_name="haar")
-    expected = W.H(_soft(W(b), 0.3, np))
+    x = drive(solve(normal, b, cfg)).numpy()
+    expected = np.empty_like(x)
+    for f, frame in enumerate(b.numpy()):
+        c = pywt.wavedec2(frame, "haar", mode="periodization", level=5)  # the full depth, as cs
+        arr, slices = pywt.coeffs_to_array(c)
+        arr = arr * np.maximum(0.0, 1.0 - 0.3 / np.maximum(np.abs(arr), 1e-30))
+        expected[f] = pywt.waverec2(pywt.array_to_coeffs(arr, slices, output_format="wavedec2"), "haar",
+                                    mode="periodization")
     np.testing.assert_allclose(x, expected, atol=1e-4)
-    assert np.linalg.norm(expected - b) > 1.0  # the threshold did something
+    assert np.linalg.norm(expected - b.numpy()) > 1.0  # the threshold did something
 
 
 def test_solver_reaches_temporal_tv_closed_form(rng):
     """Two frames, A = I, circular TV: the minimiser moves each pair towards its mean by at most 2λ."""
     from mrstudio.core.jobs import drive
-    from mrstudio.recon.cs import solve
+    from mrstudio.recon.cs_solver import solve
 
     normal, b = _identity_problem(rng, t=2)
     lam = 0.2
     cfg = CSConfig(lam_wavelet=0.0, lam_temporal=lam, iters=2000, tol=0.0)
-    x = drive(solve(normal, b, cfg))
+    x = drive(solve(normal, b, cfg)).numpy()
+    b = b.numpy()
     # ‖Dx‖₁ = 2|x1 − x0| per pixel: the difference d = b1 − b0 shrinks by 4λ in magnitude, the mean stays
     d = b[1] - b[0]
     d_new = d * np.maximum(0.0, 1.0 - 4 * lam / np.abs(d))
     mean = (b[0] + b[1]) / 2
     np.testing.assert_allclose(x[0], mean - d_new / 2, atol=2e-3)
     np.testing.assert_allclose(x[1], mean + d_new / 2, atol=2e-3)
+
+
+def test_cs_leaves_no_inference_mode_behind():
+    """The solver's steps run under ``torch.inference_mode`` one at a time: the caller's thread is not left in it."""
+    import torch
+
+    s = make_phantom(size=32, frames=4, coils=2, seed=5)
+    mask = make_mask(MaskSpec(accel=2, seed=0), 4, 32)
+    seen = []
+    get_method("cs").func(s.kspace * mask[None, :, :, None], mask, iters=3,
+                          progress=lambda f, m: seen.append(torch.is_inference_mode_enabled()))
+    assert seen and not any(seen) and not torch.is_inference_mode_enabled()
 
 
 def test_random_shifts_are_reproducible_and_help():

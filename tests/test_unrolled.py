@@ -35,13 +35,44 @@ def test_sense_adjoint_and_agreement_with_the_2d_operator():
                                atol=1e-4)
 
 
+@pytest.mark.parametrize("ky_last", [False, True])
 @pytest.mark.parametrize("ny", [16, 15])
-def test_sense_normal_is_the_adjoint_of_the_forward(ny):
-    """The shift-free ``AᴴA`` of the cascades (even ``Ny``) and its odd-size fallback = ``Aᴴ(A x)``."""
+def test_sense_normal_is_the_adjoint_of_the_forward(ny, ky_last):
+    """The shift-free ``AᴴA`` of the cascades (even ``Ny``) and its odd-size fallback = ``Aᴴ(A x)``, also in
+    ``cs``'s transposed layout, with and without autograd (the in-place mask)."""
     x, maps = _rand(2, 4, ny, 10), _rand(2, 3, ny, 10)
     mask = torch.rand(2, 4, ny, generator=torch.Generator().manual_seed(2)) < 0.4
     ref = sense.adjoint(sense.forward(x, maps, mask), maps, mask)
-    np.testing.assert_allclose(sense.normal(x, maps, mask).numpy(), ref.numpy(), atol=1e-5 * float(ref.abs().max()))
+    t = (lambda a: a.transpose(-1, -2).contiguous()) if ky_last else (lambda a: a)
+    xg = t(x).requires_grad_()
+    out = t(sense.normal(xg, t(maps), mask, ky_last=ky_last))
+    out.abs().sum().backward()
+    assert xg.grad is not None and torch.isfinite(xg.grad).all()
+    with torch.inference_mode():
+        fast = t(sense.normal(t(x), t(maps), mask, ky_last=ky_last))
+    for o in (out.detach(), fast):
+        np.testing.assert_allclose(o.numpy(), ref.numpy(), atol=1e-5 * float(ref.abs().max()))
+
+
+def test_view_share_fills_each_missing_line_with_the_mean_of_the_frames_that_have_it():
+    y = _rand(1, 2, 3, 5, 4)
+    mask = torch.tensor([[[1, 0, 1, 0, 0], [1, 1, 0, 0, 0], [0, 0, 1, 0, 1]]], dtype=torch.bool)  # line 3: never
+    y = y * mask[:, None, :, :, None]
+    vs = sense.view_share(y, mask)
+    for t in range(3):
+        for ky in range(5):
+            have = [f for f in range(3) if mask[0, f, ky]]
+            want = y[:, :, t, ky] if mask[0, t, ky] else (
+                sum(y[:, :, f, ky] for f in have) / len(have) if have else torch.zeros_like(y[:, :, t, ky]))
+            np.testing.assert_allclose(vs[:, :, t, ky].numpy(), want.numpy(), atol=1e-6)
+
+
+def test_unrolled_config_names_its_start_and_old_cards_start_from_the_adjoint():
+    from mrstudio.nets.unrolled import UnrolledConfig
+
+    assert UnrolledConfig(**{"cascades": 5, "channels": 12, "layers": 4}).x0 == "adjoint"  # cards before x0
+    with pytest.raises(ValueError, match="x0 must be one of"):
+        UnrolledConfig(x0="sense")
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -76,18 +107,24 @@ def test_kthvalue_quantile_is_torch_quantile(q, n):
         quantile(v, 1.5)
 
 
-def test_unrolled_forward_is_the_plain_formula():
+@pytest.mark.parametrize("x0", ["adjoint", "viewshare"])
+def test_unrolled_forward_is_the_plain_formula(x0):
     """The network with its fast paths = the textbook cascades: ``x ← x − η Aᴴ(A x − y) + CNN(x)`` with
-    ``nn.Conv3d`` layers, ``torch.quantile`` and the complex view built by hand."""
+    ``nn.Conv3d`` layers, ``torch.quantile`` and the complex view built by hand, from ``Aᴴy`` or from the
+    coil combination of the view-shared data (every line a frame lacks from the frames that have it)."""
     from mrstudio.nets.unrolled import Unrolled, UnrolledConfig
 
     torch.manual_seed(3)
-    net = Unrolled(UnrolledConfig(cascades=2, channels=4, layers=3)).eval()
+    net = Unrolled(UnrolledConfig(cascades=2, channels=4, layers=3, x0=x0)).eval()
     y, mask = _rand(1, 3, 5, 16, 12), torch.rand(1, 5, 16, generator=torch.Generator().manual_seed(4)) < 0.4
     y = y * mask[:, None, :, :, None]
     with torch.no_grad():
         maps = sense.lowres_maps(y, mask)
         x = sense.adjoint(y, maps, mask)
+        if x0 == "viewshare":
+            m = mask[:, None, :, :, None].float()
+            shared = y + (1 - m) * (y.sum(2, keepdim=True) / m.sum(2, keepdim=True).clamp_min(1))
+            x = (maps.conj()[:, :, None] * sense.ifftc_y(shared)).sum(1)
         scale = torch.quantile(x.abs().flatten(1), 0.99).clamp_min(1e-8)
         x, ys = x / scale, y / scale
         for eta, den in zip(net.steps, net.denoisers):
@@ -129,6 +166,7 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
               out=str(tmp_path / "tiny.pt"), device="cpu")
     card = train_unrolled(UnrolledTrainConfig(steps=2, **kw))
     assert card["steps"] == 2 and card["task"] == "cine-unrolled" and len(card["sha256"]) == 64
+    assert card["unrolled"]["x0"] == "viewshare"  # the training default
     card = train_unrolled(UnrolledTrainConfig(steps=4, **kw))  # resumes from last.pt
     log = json.loads((tmp_path / "run" / "log.json").read_text())
     assert card["steps"] == 4 and [r["step"] for r in log] == [1, 2, 3, 4]

@@ -239,7 +239,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                   pool=args.train_cines,
                                   run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
                                   resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
-                                  **({"crop": args.crop} if args.crop else {}))
+                                  **{k: v for k, v in (("crop", args.crop), ("val_every", args.val_every),
+                                                       ("val_cines", args.val_cines), ("x0", args.x0)) if v})
         return _train(name, train_unrolled, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
     if args.task == "throughplane":
         from ..train.throughplane import PlaneTrainConfig, train_throughplane
@@ -247,7 +248,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         name = Path(args.out).stem if args.out else "interp-throughplane"
         cfg = PlaneTrainConfig(steps=args.steps, batch=args.batch, lr=args.lr or 1e-3, seed=args.seed,
                                run_dir=args.run_dir or f"runs/{name}", out=args.out, resume=not args.no_resume,
-                               device=args.device, time_budget_s=args.time_budget, val_every=args.val_every)
+                               device=args.device, time_budget_s=args.time_budget, val_every=args.val_every or 200)
         return _train(name, train_throughplane, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
     if args.task == "ct":
         from ..train.ct import CTTrainConfig, train_ct
@@ -258,7 +259,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                             base=args.base or 32, size=size, crop=args.crop or 128, seed=args.seed, data=args.data,
                             run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
                             resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
-                            train_volumes=args.train_volumes, val_every=args.val_every)
+                            train_volumes=args.train_volumes, val_every=args.val_every or 200)
         return _train(name, train_ct, cfg, ("variant", "loss", "steps", "validation", "test", "sha256", "file"))
     args.loss, args.lr, args.base = args.loss or "l2", args.lr or 1e-3, args.base or 16
     args.crop, args.size = 64 if args.crop is None else args.crop, args.size or 128
@@ -272,9 +273,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     name = Path(args.out).stem if args.out else f"cine-unet-{args.loss}-r{args.accel:g}"
     cfg = TrainConfig(loss=args.loss, accel=args.accel, mask_kind=args.mask, steps=args.steps, batch=args.batch,
                       lr=args.lr, base=args.base, depth=args.depth, crop=args.crop or None, size=args.size,
-                      frames=args.frames, coils=args.coils, train_cines=args.train_cines, val_cines=args.val_cines,
+                      frames=args.frames, coils=args.coils, train_cines=args.train_cines, val_cines=args.val_cines or 8,
                       anatomy_cines=args.anatomy_cines,
-                      test_cines=args.test_cines, val_every=args.val_every, seed=args.seed, data=args.data,
+                      test_cines=args.test_cines, val_every=args.val_every or 200, seed=args.seed, data=args.data,
                       run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
                       resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget)
     return _train(name, train_cine, cfg, ("loss", "accel", "steps", "validation", "test", "sha256", "file"))

@@ -126,9 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--train-cines", type=int, default=96, help="phantom training seeds")
     tr.add_argument("--anatomy-cines", type=int, default=48,
                     help="cine --data anatomy: real-anatomy training cines mixed with the phantom's")
-    tr.add_argument("--val-cines", type=int, default=8)
+    tr.add_argument("--val-cines", type=int, help="validation cines (default 8; unrolled 3)")
     tr.add_argument("--test-cines", type=int, default=10, help="held-out phantom seeds scored into the model card")
-    tr.add_argument("--val-every", type=int, default=200)
+    tr.add_argument("--val-every", type=int, help="steps between validations (default 200; unrolled 100)")
+    tr.add_argument("--x0", choices=("adjoint", "viewshare"),
+                    help="unrolled: the cascades' start, zero-filled or view-shared (default viewshare)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--size", type=int, help="phantom matrix size (cine 128, ct 256)")
     tr.add_argument("--train-volumes", type=int, default=24, help="ct: phantom training volumes")

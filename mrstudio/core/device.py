@@ -57,7 +57,7 @@ _CPU_THREADS: int | None = None
 
 
 def cpu_threads() -> int:
-    """Threads this process's own CPU numerics may use (scipy.fft ``workers``): the count set by
+    """Threads this process's own CPU numerics may use (scipy.fft ``workers``; torch's pool follows it): the count set by
     :func:`set_cpu_threads`, else every core."""
     import os
 

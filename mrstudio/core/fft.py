@@ -53,8 +53,10 @@ def fftc(x: Any, axis: int = -2) -> Any:
         return torch.fft.fftshift(torch.fft.fft(torch.fft.ifftshift(x, dim=axis), dim=axis, norm="ortho"), dim=axis)
     import scipy.fft as sfft
 
+    from .device import cpu_threads
+
     x = np.asarray(x)
-    out = np.fft.fftshift(sfft.fft(np.fft.ifftshift(x, axes=axis), axis=axis, norm="ortho", workers=-1), axes=axis)
+    out = np.fft.fftshift(sfft.fft(np.fft.ifftshift(x, axes=axis), axis=axis, norm="ortho", workers=cpu_threads()), axes=axis)
     return out.astype(np.complex64, copy=False) if x.dtype in (np.complex64, np.float32) else out
 
 
@@ -66,6 +68,8 @@ def ifftc(k: Any, axis: int = -2) -> Any:
         return torch.fft.fftshift(torch.fft.ifft(torch.fft.ifftshift(k, dim=axis), dim=axis, norm="ortho"), dim=axis)
     import scipy.fft as sfft
 
+    from .device import cpu_threads
+
     k = np.asarray(k)
-    out = np.fft.fftshift(sfft.ifft(np.fft.ifftshift(k, axes=axis), axis=axis, norm="ortho", workers=-1), axes=axis)
+    out = np.fft.fftshift(sfft.ifft(np.fft.ifftshift(k, axes=axis), axis=axis, norm="ortho", workers=cpu_threads()), axes=axis)
     return out.astype(np.complex64, copy=False) if k.dtype in (np.complex64, np.float32) else out

@@ -16,17 +16,25 @@ from __future__ import annotations
 import torch
 
 
+def _fftc(a: torch.Tensor, dim: int, inverse: bool = False, centred: bool = True) -> torch.Tensor:
+    """Orthonormal 1-D FFT along ``dim``, centred (``fftshift ∘ fft ∘ ifftshift``) unless ``centred=False``."""
+    f = torch.fft.ifft if inverse else torch.fft.fft
+    if not centred:
+        return f(a, dim=dim, norm="ortho")
+    return torch.fft.fftshift(f(torch.fft.ifftshift(a, dim=dim), dim=dim, norm="ortho"), dim=dim)
+
+
 def fftc_y(x: torch.Tensor) -> torch.Tensor:
-    return torch.fft.fftshift(torch.fft.fft(torch.fft.ifftshift(x, dim=-2), dim=-2, norm="ortho"), dim=-2)
+    return _fftc(x, -2)
 
 
 def ifftc_y(k: torch.Tensor) -> torch.Tensor:
-    return torch.fft.fftshift(torch.fft.ifft(torch.fft.ifftshift(k, dim=-2), dim=-2, norm="ortho"), dim=-2)
+    return _fftc(k, -2, inverse=True)
 
 
 def ifftc_x(k: torch.Tensor) -> torch.Tensor:
     """k-space → hybrid (ky, x): the readout transform, applied once to the data."""
-    return torch.fft.fftshift(torch.fft.ifft(torch.fft.ifftshift(k, dim=-1), dim=-1, norm="ortho"), dim=-1)
+    return _fftc(k, -1, inverse=True)
 
 
 def forward(x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -39,20 +47,44 @@ def adjoint(y: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Te
     return (maps.conj()[:, :, None] * ifftc_y(y * mask[:, None, :, :, None])).sum(1)
 
 
-def normal(x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def normal(x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor, ky_last: bool = False) -> torch.Tensor:
     """``AᴴA x``: image ``(B, T, Ny, Nx)`` → image, the same as ``adjoint(forward(x))`` for a bool mask.
 
     For even ``Ny`` the centring shifts fold into the maps: ``F_y = P · F₀ · D`` with ``D`` the
     checkerboard ``(-1)^y`` and ``P`` a unit diagonal in ky that commutes with the mask and
     cancels in ``F_yᴴ M F_y``. So ``AᴴA = (D S)ᴴ F₀ᴴ M F₀ (D S)``: plain FFTs, no shift copies.
+
+    ``ky_last=True`` takes the transposed layout, ``x (B, T, Nx, Ny)`` and ``maps (B, C, Nx, Ny)``
+    (the mask stays ``(B, T, Ny)``): the FFT then runs over contiguous memory, which the iterative
+    solvers (``cs``) prefer; the cascades keep the network's layout.
     """
-    ny = x.shape[-2]
-    if ny % 2:
-        return adjoint(forward(x, maps, mask), maps, mask)
-    checker = 1 - 2 * (torch.arange(ny, device=x.device) % 2).to(x.real.dtype)
-    s = maps * checker[:, None]
-    k = torch.fft.fft(s[:, :, None] * x[:, None], dim=-2, norm="ortho") * mask[:, None, :, :, None]
-    return (s.conj()[:, :, None] * torch.fft.ifft(k, dim=-2, norm="ortho")).sum(1)
+    dim = -1 if ky_last else -2
+    ny = x.shape[dim]
+    m = mask[:, None, :, None, :] if ky_last else mask[:, None, :, :, None]
+    s = maps
+    if ny % 2 == 0:
+        checker = 1 - 2 * (torch.arange(ny, device=x.device) % 2).to(x.real.dtype)
+        s = maps * (checker if ky_last else checker[:, None])
+    centred = bool(ny % 2)
+    k = _fftc(s[:, :, None] * x[:, None], dim, centred=centred)
+    k = k.mul_(m) if not torch.is_grad_enabled() else k * m  # in place where autograd does not need k
+    return (s.conj()[:, :, None] * _fftc(k, dim, inverse=True, centred=centred)).sum(1)
+
+
+def time_average(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each ky line of hybrid ``y (B, C, T, Ny, Nx)`` averaged over the frames whose mask acquired it → ``(B, C, 1, Ny, Nx)``.
+
+    Lines no frame acquired are zero."""
+    m = mask[:, None, :, :, None].to(y.real.dtype)  # (B, 1, T, Ny, 1)
+    return (y * m).sum(2, keepdim=True) / m.sum(2, keepdim=True).clamp_min(1.0)
+
+
+def view_share(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Hybrid ``y (B, C, T, Ny, Nx)`` with each frame's unacquired ky lines filled by :func:`time_average`.
+
+    The classic view-sharing (k-t "sliding window" over the whole cycle) image: static anatomy comes back
+    without aliasing, motion is blurred; no learning, no parameters."""
+    return torch.where(mask[:, None, :, :, None].bool(), y, time_average(y, mask))
 
 
 def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float = 1e-6) -> torch.Tensor:
@@ -62,9 +94,7 @@ def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float
     central ``width`` lines gives smooth low-resolution coil images, divided by their
     root sum of squares. Fast (no eigen-decomposition), the same at training and inference.
     """
-    m = mask[:, None, :, :, None].to(y.real.dtype)  # (B, 1, T, Ny, 1)
-    count = m.sum(2).clamp_min(1.0)  # (B, 1, Ny, 1)
-    avg = (y * m).sum(2) / count  # (B, C, Ny, Nx)
+    avg = time_average(y, mask)[:, :, 0]  # (B, C, Ny, Nx)
     ny = y.shape[-2]
     width = min(width, ny)
     w = torch.zeros(ny, dtype=y.real.dtype, device=y.device)

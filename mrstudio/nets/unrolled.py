@@ -1,6 +1,6 @@
 """An any-mask unrolled network: cascades of gradient-step data consistency and a small 2D+t CNN.
 
-    x₀ = Aᴴ y,    x_{k+1} = x_k − η_k · (AᴴA x_k − Aᴴy) + CNN_k(x_k)      (k = 0 … K−1)
+    x₀ = Aᴴ y (or Aᴴ of the view-shared data),    x_{k+1} = x_k − η_k · (AᴴA x_k − Aᴴy) + CNN_k(x_k)      (k = 0 … K−1)
 
 with ``A`` the SENSE operator of :mod:`.sense` (coil maps from :func:`.sense.lowres_maps`,
 the same at training and inference) and each ``CNN_k`` a residual 3-D convolution network
@@ -8,6 +8,12 @@ over (t, y, x) on the real and imaginary parts (2 channels), dilated in space fo
 receptive field. Weights are **per cascade** (early cascades remove aliasing, late ones
 refine), ``η_k`` learned. One model serves every mask and R: the mask enters only through
 ``A``. Inputs are scaled by the 99th percentile of ``|x₀|`` and the output scaled back.
+
+``x0="viewshare"`` starts the cascades from the view-shared image (:func:`.sense.view_share`: each
+frame's missing ky lines from the other frames' mean) rather than the zero-filled ``Aᴴy``. Without
+any learning it is a few dB better than zero filling at R ≥ 8, its 99th percentile hardly depends
+on R (the zero-filled image's shrinks as 1/R), and the cascades then correct motion, not aliasing.
+Cards without the field are ``"adjoint"`` models.
 """
 
 from __future__ import annotations
@@ -25,6 +31,14 @@ class UnrolledConfig:
     cascades: int = 5
     channels: int = 16
     layers: int = 4
+    x0: str = "adjoint"  # the cascades' start: "adjoint" (zero-filled Aᴴy) or "viewshare"
+
+    def __post_init__(self) -> None:
+        if self.x0 not in X0_KINDS:
+            raise ValueError(f"x0 must be one of {', '.join(X0_KINDS)}, got {self.x0!r}")
+
+
+X0_KINDS = ("adjoint", "viewshare")
 
 
 def quantile(v: torch.Tensor, q: float) -> torch.Tensor:
@@ -99,10 +113,11 @@ class Unrolled(nn.Module):
         """Hybrid data ``y (B, C, T, Ny, Nx)``, mask ``(B, T, Ny)`` → image ``complex (B, T, Ny, Nx)``."""
         if maps is None:
             maps = sense.lowres_maps(y, mask)
-        x = sense.adjoint(y, maps, mask)
+        aty = sense.adjoint(y, maps, mask)  # the gradient Aᴴ(Ax − y) is AᴴA x − Aᴴy
+        x = aty if self.cfg.x0 == "adjoint" else sense.adjoint(sense.view_share(y, mask), maps,
+                                                               torch.ones_like(mask))
         scale = quantile(x.abs().flatten(1), 0.99).clamp_min(1e-8).view(-1, 1, 1, 1)
-        x = x / scale
-        aty = x  # Aᴴy / scale: the gradient Aᴴ(Ax − y) is AᴴA x − Aᴴy
+        x, aty = x / scale, aty / scale
         for eta, net in zip(self.steps, self.denoisers):
             x = x - eta * (sense.normal(x, maps, mask) - aty) + net(x)
         return x * scale

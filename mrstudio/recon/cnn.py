@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.coils import combine, espirit_maps
-from ..core.fft import fft2c, ifft2c
+from ..core.coils import espirit_maps
 from ..core.jobs import CancelToken, Progress, check, report
 from .base import register, undersample
 from .zerofilled import sos_naive_torch
@@ -78,18 +77,31 @@ def cnn_magnitude(naive: np.ndarray, model_name: str, device: str = "cpu", batch
     return resample_time(out, t) if t != frames else out
 
 
-def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps: np.ndarray) -> np.ndarray:
+def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps: np.ndarray,
+                     device: str = "cpu") -> np.ndarray:
     """One DC step: phase from the zero-filled SENSE-1 image, acquired lines restored per coil.
 
+    Through the SENSE operator of :mod:`mrstudio.nets.sense`, the one ``cs`` and ``unrolled`` use;
+    SENSE-1 is its adjoint divided by ``Σ|S|²`` (zero where the maps vanish).
     ``mag`` float32 (T, Ny, Nx), ``kspace`` (C, T, Ny, Nx) zero-filled, ``maps`` (C, Ny, Nx).
     Returns complex64 (T, Ny, Nx).
     """
-    zf = combine(ifft2c(kspace), maps)
-    phase = np.exp(1j * np.angle(zf)).astype(np.complex64)
-    est = fft2c(maps[:, None] * (mag * phase)[None])
-    m = mask[None, :, :, None]
-    est = np.where(m, kspace, est)
-    return combine(ifft2c(est.astype(np.complex64)), maps)
+    import torch
+
+    from ..nets import sense
+
+    with torch.inference_mode():
+        y = sense.ifftc_x(torch.from_numpy(np.ascontiguousarray(kspace, dtype=np.complex64)).to(device))[None]
+        s = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.complex64)).to(device)[None]
+        m = torch.from_numpy(np.ascontiguousarray(mask, dtype=bool)).to(device)[None]
+        full = torch.ones_like(m)
+        den = (s.abs() ** 2).sum(1, keepdim=True)  # (1, 1, Ny, Nx) over frames
+        inv = torch.where(den > 1e-6, 1.0 / den.clamp_min(1e-6), 0.0)
+        zf = sense.adjoint(y, s, m) * inv
+        x = torch.from_numpy(np.ascontiguousarray(mag, dtype=np.float32)).to(device)[None] * torch.sgn(zf)
+        est = torch.where(m[:, None, :, :, None], y, sense.forward(x, s, full))
+        out = sense.adjoint(est, s, full) * inv
+    return out[0].cpu().numpy()
 
 
 def prepare_cnn(params: dict[str, Any], device: str, accel: float | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -134,7 +146,7 @@ def cnn(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None,
     if dc:
         check(cancel)
         m = maps if maps is not None else espirit_maps(k, mask)
-        out = data_consistency(mag, k, mask, m)
+        out = data_consistency(mag, k, mask, m, device)
     else:
         out = mag.astype(np.complex64)
     report(progress, 1.0, "done")

@@ -1,12 +1,13 @@
 """``cs``: l1-ESPIRiT compressed sensing for cine MRI.
 
 Model: ESPIRiT coil maps from the time-averaged ACS region (sigpy ``EspiritCalib``),
-SENSE forward model ``A`` over all frames (:class:`~mrstudio.recon.sense.Sense`), and
+SENSE forward model ``A`` over all frames (:mod:`mrstudio.nets.sense`, the operator the unrolled
+network's data consistency uses, in torch), and
 
     min_x  ½‖A x − y‖²  +  λ_w ‖Ψ x‖₁  +  λ_t ‖D x‖₁
 
-with ``Ψ`` an orthonormal Daubechies wavelet over (y, x) per frame (sigpy's ``Wavelet``
-linop; Daubechies-2 by default, as BART's ``pics -R W``) and ``D`` either the circular
+with ``Ψ`` an orthonormal periodized wavelet over (y, x) per frame (:mod:`mrstudio.nets.wavelet`,
+PyWavelets' filters; Daubechies-2 by default, as BART's ``pics -R W``) and ``D`` either the circular
 temporal finite difference (temporal total variation, default: a cine is periodic) or
 the orthonormal temporal Fourier transform (``temporal="fft"``, k-t sparsity).
 
@@ -28,7 +29,8 @@ satisfy the convergence condition ``τ(β/2 + σ‖D‖²) ≤ 1`` with equality
 σ = 0.05 was chosen on training phantom seeds (it gives τ = 1.43 for TV: a long primal
 step, the data and wavelet terms converge fast, the dual variable of the temporal term
 more slowly). Iterations stop at ``iters`` or when the relative change of ``x`` falls
-below ``tol``.
+below ``tol``. The iterations are :mod:`mrstudio.recon.cs_solver`, in torch on the chosen device
+(CUDA where torch has it, no cupy); this module imports numpy only, torch when a recon starts.
 """
 
 from __future__ import annotations
@@ -38,12 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.coils import EspiritConfig, combine, espirit_maps
+from ..core.coils import EspiritConfig, espirit_maps
 from ..core.errors import ParameterError, StudyError
-from ..core.fft import ifft2c
-from ..core.jobs import CancelToken, Progress, Step, drive, sub_progress
+from ..core.jobs import CancelToken, Progress, drive, sub_progress
 from .base import register
-from .sense import SenseNormal
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ class CSConfig:
 
         if self.wavelet not in pywt.wavelist(kind="discrete"):
             raise StudyError("cs", f"unknown wavelet {self.wavelet!r} (a discrete PyWavelets name, e.g. db2, db4, haar)")
+        if not pywt.Wavelet(self.wavelet).orthogonal:
+            raise StudyError("cs", f"wavelet {self.wavelet!r} is not orthogonal: the l1 prox needs an orthonormal "
+                             "transform (haar, db*, sym*, coif*)")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> CSConfig:
@@ -88,103 +91,12 @@ class CSConfig:
         return cls(**known)
 
 
-class _Temporal:
-    """Temporal sparsifying operator along axis 0: circular difference or orthonormal FFT."""
-
-    def __init__(self, kind: str, xp: Any):
-        self.kind, self.xp = kind, xp
-        self.norm2 = 4.0 if kind == "tv" else 1.0
-
-    def forward(self, x: Any) -> Any:
-        if self.kind == "tv":
-            return self.xp.roll(x, -1, axis=0) - x
-        return self.xp.fft.fft(x, axis=0, norm="ortho")
-
-    def adjoint(self, d: Any) -> Any:
-        if self.kind == "tv":
-            return self.xp.roll(d, 1, axis=0) - d
-        return self.xp.fft.ifft(d, axis=0, norm="ortho")
-
-
-def _clip(u: Any, lam: float, xp: Any) -> Any:
-    """Projection onto the complex l∞ ball of radius λ (prox of the conjugate of λ‖·‖₁)."""
-    if lam == 0:
-        return xp.zeros_like(u)
-    mag = xp.abs(u)
-    return u / xp.maximum(1.0, mag / lam)
-
-
-def _soft(u: Any, t: float, xp: Any) -> Any:
-    """Complex soft-thresholding by ``t`` (prox of t‖·‖₁)."""
-    mag = xp.abs(u)
-    return u * xp.maximum(0.0, 1.0 - t / xp.maximum(mag, 1e-30))
-
-
-class _WaveletProx:
-    """prox of ``t ‖Ψ x‖₁`` over the last two axes, with an optional random circular shift per call."""
-
-    def __init__(self, shape: tuple[int, ...], wave_name: str, shifts: bool, seed: int):
-        import pywt
-        import sigpy as sp
-
-        self.W = sp.linop.Wavelet(shape, axes=(-2, -1), wave_name=wave_name)
-        levels = max(pywt.dwt_max_level(min(shape[-2:]), pywt.Wavelet(wave_name).dec_len), 1)
-        self.period = 2 ** levels  # the coarsest wavelet grid repeats with this period
-        self.rng = np.random.default_rng(seed) if shifts else None
-
-    def __call__(self, x: Any, t: float, xp: Any) -> Any:
-        if t == 0:
-            return x
-        if self.rng is None:
-            return self.W.H(_soft(self.W(x), t, xp))
-        s = tuple(int(v) for v in self.rng.integers(0, self.period, 2))
-        z = self.W.H(_soft(self.W(xp.roll(x, s, axis=(-2, -1))), t, xp))
-        return xp.roll(z, (-s[0], -s[1]), axis=(-2, -1))
-
-
-def solve(normal: SenseNormal, aty: Any, cfg: CSConfig):
-    """Condat–Vũ iterations as a generator of :class:`Step`; returns the image.
-
-    ``normal`` applies ``AᴴA``; ``aty`` is ``Aᴴy``, also the starting point. Both in the
-    operator's layout (``normal.ishape``), numpy or cupy.
-    """
-    xp = normal.xp
-    prox_w = _WaveletProx(normal.ishape, cfg.wavelet, cfg.shifts, cfg.seed)
-    D = _Temporal(cfg.temporal, xp)
-    sigma = cfg.dual_step
-    tau = 1.0 / (0.5 + sigma * D.norm2)
-    x = aty.copy()
-    u = xp.zeros(normal.ishape, dtype=xp.complex64)
-    for it in range(cfg.iters):
-        z = (x - tau * (normal(x) - aty + D.adjoint(u))).astype(xp.complex64)
-        x_new = prox_w(z, tau * cfg.lam_wavelet, xp).astype(xp.complex64)
-        u = _clip(u + sigma * D.forward(2 * x_new - x), cfg.lam_temporal, xp)
-        change = float(xp.linalg.norm(x_new - x) / max(float(xp.linalg.norm(x_new)), 1e-12))
-        x = x_new
-        yield Step((it + 1) / cfg.iters, f"iteration {it + 1}/{cfg.iters}, Δ {change:.1e}")
-        if change < cfg.tol and it >= 5:
-            break
-    return x
-
-
 def data_scale(aty: np.ndarray) -> float:
     """BART's scaling of ``|Aᴴy|``: the 90th percentile, or the maximum when the top decile is spread out."""
     mag = np.abs(aty).ravel()
     med, p90, top = (float(v) for v in np.percentile(mag, (50, 90, 100)))
     scale = p90 if (top - p90) < 2 * (p90 - med) else top
     return scale if scale > 0 else 1.0
-
-
-def _to_device(a: np.ndarray, device: str) -> Any:
-    if device.startswith("cuda"):
-        try:
-            import cupy
-        except ImportError:
-            raise ParameterError("device", "the cs method on CUDA needs cupy (pip install cupy-cuda12x); otherwise "
-                                 "choose the CPU", cli_hint="use --device cpu") from None
-        with cupy.cuda.Device(int(device.split(":")[1]) if ":" in device else 0):
-            return cupy.asarray(a)
-    return a
 
 
 def reconstruct_cs(kspace: np.ndarray, mask: np.ndarray, maps: np.ndarray | None, cfg: CSConfig, device: str = "cpu",
@@ -196,19 +108,28 @@ def reconstruct_cs(kspace: np.ndarray, mask: np.ndarray, maps: np.ndarray | None
         maps = espirit_maps(kspace, mask, cfg.espirit, device="cpu")
     if progress:
         progress(0.05, "ESPIRiT maps")
-    aty = combine(ifft2c(kspace * mask[None, :, :, None]), maps, normalise=False)  # Aᴴy, (T, Ny, Nx)
-    scale = data_scale(aty)
-    normal = SenseNormal(_to_device(maps, device), _to_device(mask, device))
-    xp = normal.xp
-    aty_int = normal.to_internal(_to_device(aty / scale, device))
+    import torch
+
+    from ..nets import sense
+    from .cs_solver import NormalOp, solve
+
+    dev = torch.device(device)
+    with torch.inference_mode():
+        k = torch.from_numpy(np.ascontiguousarray(kspace * mask[None, :, :, None], dtype=np.complex64)).to(dev)
+        maps_t = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.complex64)).to(dev)
+        mask_t = torch.from_numpy(np.ascontiguousarray(mask, dtype=bool)).to(dev)
+        aty = sense.adjoint(sense.ifftc_x(k)[None], maps_t[None], mask_t[None])[0]  # Aᴴy, (T, Ny, Nx)
+        scale = data_scale(aty.cpu().numpy())
+        normal = NormalOp(maps_t, mask_t)
+        aty_int = normal.to_internal(aty / scale)
     x = drive(solve(normal, aty_int, cfg), sub_progress(progress, 0.05, 1.0), cancel)
-    x = normal.from_internal(x) * scale
-    if xp is not np:
-        x = x.get()
-    return np.asarray(x, dtype=np.complex64), maps
+    with torch.inference_mode():
+        image = (normal.from_internal(x) * scale).cpu().numpy()
+    return image.astype(np.complex64, copy=False), maps
 
 
-@register("cs", "l1-ESPIRiT: ESPIRiT maps, SENSE, l1-wavelet (random shifts) + temporal TV (or temporal FFT), primal-dual solver")
+@register("cs", "l1-ESPIRiT: ESPIRiT maps, SENSE, l1-wavelet (random shifts) + temporal TV (or temporal FFT), primal-dual solver",
+          uses_torch=True)
 def cs(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None, device: str = "cpu",
        progress: Progress | None = None, cancel: CancelToken | None = None, **params: Any) -> np.ndarray:
     """The ``cs`` reconstructor; ``params`` are :class:`CSConfig` fields, or ``backend="bart"``."""
@@ -222,4 +143,4 @@ def cs(kspace: np.ndarray, mask: np.ndarray, *, maps: np.ndarray | None = None, 
     return image
 
 
-__all__ = ["CSConfig", "cs", "data_scale", "reconstruct_cs", "solve", "combine", "ifft2c"]
+__all__ = ["CSConfig", "cs", "data_scale", "reconstruct_cs"]

@@ -45,6 +45,7 @@ class UnrolledTrainConfig(RunOptions):
     ssim_weight: float = 0.5  # loss = l1 + ssim_weight · (1 − SSIM)
     run_dir: str = "runs/cine-unrolled"
     val_every: int = 100
+    x0: str = "viewshare"  # the network's start (nets/unrolled.py); "adjoint" for the first models
 
 
 def random_mask(rng: np.random.Generator, frames: int, ny: int, cfg: UnrolledTrainConfig) -> np.ndarray:
@@ -107,7 +108,7 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     train, val = _pool("train", cfg.pool, progress), _pool("val", cfg.val_cines)
-    model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers)).to(device)
+    model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     prior: dict[str, Any] = {}
     if cfg.init and not (cfg.resume and (run / "last.pt").exists()):  # warm start, carried into the card
