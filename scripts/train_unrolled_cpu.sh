@@ -5,9 +5,13 @@
 # The first (zero-filled start) model: the default run with --x0 adjoint, then
 #   scripts/train_unrolled_cpu.sh 1200 --init cine-unrolled --lr 5e-4 --run-dir runs/cine-unrolled-ft
 # (before `train unrolled` took --val-every, that run validated every 100 steps, the config's default).
-# The view-share model, fine-tuned from it (x0 changes the input, not the weights' shapes):
+# The shipped view-share model, fine-tuned from it (x0 changes the input, not the weights' shapes):
 #   scripts/train_unrolled_cpu.sh 4200 --init cine-unrolled --lr 5e-4 --val-every 200 --val-cines 6 \
 #     --x0 viewshare --run-dir runs/cine-unrolled-vs --out models/cine-unrolled-vs.pt
+# stopped by hand after step 7000 (3500 s, validation flat at 26.4-26.7 dB), then resumed at a lower rate:
+#   scripts/train_unrolled_cpu.sh 1100 --lr 1.5e-4 --val-every 200 --val-cines 6 --x0 viewshare \
+#     --run-dir runs/cine-unrolled-vs --out models/cine-unrolled-vs.pt
+# and installed: .venv/bin/python scripts/install_model.py models/cine-unrolled-vs.pt models/cine-unrolled.pt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${THREADS:-2} MKL_NUM_THREADS=${THREADS:-2}

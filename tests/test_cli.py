@@ -178,6 +178,10 @@ def test_bench_cine_quick(tmp_path):
     assert by["CNN-l2"]["psnr_mean"] > by["naive (zero-filled)"]["psnr_mean"] + 3
     text = out.read_text()
     assert "### R = 15" in text and "best CNN" in text and "Command: `mrstudio bench cine --quick" in text
+    import shutil
+
+    if shutil.which("bart"):  # the peer on the same k-space, as bench perf
+        assert "BART pics (l1-ESPIRiT)" in methods and "- CS vs BART pics: PSNR" in text
     assert (tmp_path / "bench-cine-r15.png").stat().st_size > 1000
 
 

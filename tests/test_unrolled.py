@@ -178,3 +178,4 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["model"] == "tiny" and out["psnr"] > 10 and 10 < out["accel_effective"] < 14
+

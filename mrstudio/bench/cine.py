@@ -5,9 +5,12 @@ in training or tuning) one variable-density ky–t mask is drawn (seed = phantom
 and every method reconstructs the same undersampled k-space:
 
 * naive (zero-filled sum of squares), CS (l1-ESPIRiT, default parameters, ESPIRiT
-  calibration included in its time),
+  calibration included in its time, on the bench's device), and BART ``pics`` when installed
+  (the same calibration, regularisers, λ's and iteration count as ``bench perf``; not in the quick
+  anatomy run, where it would take most of the time),
 * the shipped CNNs ``cine-unet-{l2,l1-fourier,ssim}-r{R}``,
-* CNN-l2 + data consistency (ESPIRiT calibration included in its time).
+* CNN-l2 + data consistency (ESPIRiT calibration included in its time),
+* the any-mask unrolled network (the installed model with the best validation PSNR).
 
 Scores follow ARCHITECTURE.md (magnitudes, data range of the noiseless ground truth,
 SSIM per frame then averaged); the table gives mean ± sd over seeds and the mean wall
@@ -43,19 +46,24 @@ class CineRow:
     device: str
 
 
-def _methods(accel: float, device: str, cs_iters: int) -> list[tuple[str, str, dict[str, Any], str]]:
+CS, BART, UNROLLED = "CS (l1-ESPIRiT)", "BART pics (l1-ESPIRiT)", "unrolled (any mask)"
+
+
+def _methods(accel: float, device: str, cs_iters: int, bart: bool) -> list[tuple[str, str, dict[str, Any], str]]:
     """(label, registry name, params, device) for one R: the U-Nets trained for the nearest R (by card)."""
     from ..io.model_store import nearest_model
     from ..recon.unrolled import default_unrolled
 
-    out = [("naive (zero-filled)", "zero-filled", {}, "cpu"), ("CS (l1-ESPIRiT)", "cs", {"iters": cs_iters}, "cpu")]
+    out = [("naive (zero-filled)", "zero-filled", {}, "cpu"), (CS, "cs", {"iters": cs_iters}, device)]
+    if bart:
+        out.append((BART, "cs", {"iters": cs_iters, "backend": "bart"}, "cpu"))
     cards = {loss: nearest_model(accel, loss) for loss in LOSSES}
     out += [(f"CNN-{loss}", "cnn", {"model": c.name}, device) for loss, c in cards.items() if c is not None]
     if cards["l2"] is not None:
         out.append(("CNN-l2 + DC", "cnn", {"model": cards["l2"].name, "dc": True}, device))
     unrolled = default_unrolled()
     if unrolled:
-        out.append(("unrolled (any mask)", "unrolled", {"model": unrolled}, device))
+        out.append((UNROLLED, "unrolled", {"model": unrolled}, device))
     return out
 
 
@@ -92,9 +100,11 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
     """Score every method on the test cines of ``data`` (``phantom``: R 15/30/60; ``anatomy``: R 8/15/30/60)."""
     from ..core.metrics import score
     from ..recon import get_method
+    from ..recon.bart import bart_available
     from ..recon.base import undersample
 
     accels, cases, size, what = _cases(data, quick)
+    bart = bart_available() is not None and not (quick and data == "anatomy")
     seeds = [s for s, _ in cases]
     cs_iters = 20 if quick and data == "phantom" else 100
     rows: list[CineRow] = []
@@ -102,7 +112,7 @@ def run_cine(quick: bool = False, device: str = "cpu", progress: Progress | None
     total = len(accels) * len(seeds)
     done = 0
     for accel in accels:
-        methods = _methods(accel, device, cs_iters)
+        methods = _methods(accel, device, cs_iters, bart)
         for _, name, params, dev in methods:  # load (and warm) each model before timing
             info = get_method(name)
             if info.prepare is not None:
@@ -154,7 +164,7 @@ def cine_markdown(rows: list[CineRow], seeds: list[int], size: int, figures: lis
         out += [f"| {r.method} | {r.psnr_mean:.2f} ± {r.psnr_sd:.2f} | {r.ssim_mean:.3f} ± {r.ssim_sd:.3f} | "
                 f"{r.seconds:.3f} | {r.device} |" for r in sub]
         by = {r.method: r for r in sub}
-        naive, cs = by["naive (zero-filled)"], by["CS (l1-ESPIRiT)"]
+        naive, cs = by["naive (zero-filled)"], by[CS]
         cnns = [r for r in sub if r.method.startswith("CNN-") and "DC" not in r.method]
         best = max(cnns, key=lambda r: r.psnr_mean)
         fastest = min(cnns, key=lambda r: r.seconds)
@@ -164,7 +174,16 @@ def cine_markdown(rows: list[CineRow], seeds: list[int], size: int, figures: lis
                 f"- best CNN ({best.method}) vs CS: PSNR {best.psnr_mean - cs.psnr_mean:+.2f} dB, "
                 f"SSIM {best.ssim_mean - cs.ssim_mean:+.3f}",
                 f"- speed: CS / CNN time = {cs.seconds / fastest.seconds:.0f}× "
-                f"(CS {cs.seconds:.2f} s, {fastest.method} {fastest.seconds:.3f} s, both from k-space)", ""]
+                f"(CS {cs.seconds:.2f} s, {fastest.method} {fastest.seconds:.3f} s, both from k-space)"]
+        if BART in by:
+            b = by[BART]
+            out.append(f"- CS vs BART pics: PSNR {cs.psnr_mean - b.psnr_mean:+.2f} dB, SSIM {cs.ssim_mean - b.ssim_mean:+.3f},"
+                       f" time ratio {cs.seconds / b.seconds:.2f}")
+        if UNROLLED in by:
+            u = by[UNROLLED]
+            out.append(f"- unrolled vs CS: PSNR {u.psnr_mean - cs.psnr_mean:+.2f} dB, SSIM {u.ssim_mean - cs.ssim_mean:+.3f};"
+                       f" vs the best CNN: PSNR {u.psnr_mean - best.psnr_mean:+.2f} dB")
+        out.append("")
     if figures:
         out += ["Figures (first test seed: frame 0, |error| × 5, x–t profile through the heart):", ""]
         out += [f"![{Path(f).stem}]({Path(f).name})" for f in figures] + [""]

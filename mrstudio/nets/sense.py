@@ -102,3 +102,4 @@ def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float
     w[lo:lo + width] = torch.hann_window(width + 2, periodic=False, dtype=y.real.dtype, device=y.device)[1:-1]
     low = ifftc_y(avg * w[None, None, :, None])
     return low / torch.sqrt((low.abs() ** 2).sum(1, keepdim=True) + eps)
+
