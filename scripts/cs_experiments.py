@@ -1,12 +1,13 @@
 """CS experiments behind issue 5: how the ``cs`` defaults were chosen, and convergence against BART.
 
-Run: .venv/bin/python scripts/cs_experiments.py tune|bart|check|convergence|tune-anatomy
+Run: .venv/bin/python scripts/cs_experiments.py tune|bart|check|convergence|tune-anatomy|tune-wavelet
 
 - ``tune``: grid over the dual step σ and the two λ's of MR Studio ``cs`` on *training* phantom seeds;
 - ``bart``: the same λ grid for BART ``pics`` on the same seeds (is BART best at the same λ?);
 - ``check``: the chosen defaults against the old ones on validation seeds (never test seeds);
 - ``convergence``: ``cs`` and BART at 50, 100 and 300 iterations on one validation seed;
 - ``tune-anatomy`` (issue 16): the λ grid on real-anatomy *training* cines, then the choice on phantom seeds.
+- ``tune-wavelet`` (issue 16, the torch solver's periodized wavelet): wavelet and λ_w on the same training cines.
 
 128², 20 frames, 8 coils, vd-kt R = 15. Prints one line per setting: PSNR dB, SSIM, seconds (mean over seeds).
 """
@@ -90,6 +91,40 @@ def convergence():
         _print(f"bart {it} iterations", _mean_scores(cfg, VAL[:1], "bart"))
 
 
+def _anatomy_cases(studies):
+    """``[(undersampled k-space, mask, ESPIRiT maps, |truth|)]`` of ``(seed, study, R)`` with vd-kt masks (2 ACS)."""
+    from mrstudio.core.coils import espirit_maps
+    from mrstudio.core.masks import MaskSpec, make_mask
+    from mrstudio.recon.base import undersample
+
+    out = []
+    for k, st, accel in studies:
+        m = make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=k), st.frames, st.matrix[0])
+        kk = undersample(st.kspace, m)
+        out.append((kk, m, espirit_maps(kk, m), np.abs(st.reference)))
+    return out
+
+
+def _run_cases(cfg, data):
+    from mrstudio.core.metrics import score
+    from mrstudio.recon.cs import reconstruct_cs
+
+    sc = [score(reconstruct_cs(kk, m, maps, cfg)[0], ref) for kk, m, maps, ref in data]
+    return np.mean([s.psnr for s in sc]), np.mean([s.ssim for s in sc])
+
+
+def tune_wavelet():
+    """Wavelet × λ_w (λ_t 0.025) on real-anatomy training cines 0 and 1 at R 15 and 30, per R."""
+    from mrstudio.io.anatomy import anatomy_cine
+    from mrstudio.recon.cs import CSConfig
+
+    by_r = {r: _anatomy_cases([(k, anatomy_cine("train", k), r) for k in (0, 1)]) for r in (15.0, 30.0)}
+    for wave in ("db2", "db4", "sym4"):
+        for lw in (0.003, 0.004, 0.006):
+            res = [_run_cases(CSConfig(wavelet=wave, lam_wavelet=lw), d) for d in by_r.values()]
+            print(f"{wave} λ_w {lw:g}: " + ", ".join(f"R {r:g} %.2f / %.3f" % v for r, v in zip(by_r, res)), flush=True)
+
+
 def tune_anatomy():
     """λ grid on real-anatomy training cines 0 and 1 (io/anatomy, train split) at vd-kt R 15 and 30, ESPIRiT
     maps computed once per case; then the chosen λ's against the old defaults on training phantom seeds 1, 2."""
@@ -128,4 +163,4 @@ def tune_anatomy():
 
 if __name__ == "__main__":
     {"tune": tune, "bart": bart, "check": check, "convergence": convergence,
-     "tune-anatomy": tune_anatomy}[sys.argv[1]]()
+     "tune-anatomy": tune_anatomy, "tune-wavelet": tune_wavelet}[sys.argv[1]]()
