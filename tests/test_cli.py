@@ -180,6 +180,7 @@ def test_bench_cine_quick(tmp_path):
     assert "### R = 15" in text and "best CNN" in text and "Command: `mrstudio bench cine --quick" in text
     import shutil
 
+    assert "- unrolled vs CS: PSNR" in text and "vs the best CNN" in text
     if shutil.which("bart"):  # the peer on the same k-space, as bench perf
         assert "BART pics (l1-ESPIRiT)" in methods and "- CS vs BART pics: PSNR" in text
     assert (tmp_path / "bench-cine-r15.png").stat().st_size > 1000
