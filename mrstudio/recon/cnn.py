@@ -95,7 +95,7 @@ def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps
         s = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.complex64)).to(device)[None]
         m = torch.from_numpy(np.ascontiguousarray(mask, dtype=bool)).to(device)[None]
         full = torch.ones_like(m)
-        den = (s.abs() ** 2).sum(1, keepdim=True)  # (1, 1, Ny, Nx) over frames
+        den = (s.abs() ** 2).sum(1, keepdim=True)  # Σ_c |S_c|², (1, 1, Ny, Nx), broadcast over frames
         inv = torch.where(den > 1e-6, 1.0 / den.clamp_min(1e-6), 0.0)
         zf = sense.adjoint(y, s, m) * inv
         x = torch.from_numpy(np.ascontiguousarray(mag, dtype=np.float32)).to(device)[None] * torch.sgn(zf)
