@@ -90,8 +90,8 @@ def bart_pics(kspace: np.ndarray, mask: np.ndarray, cfg: Any, progress: Progress
     ``cfg`` is a :class:`~mrstudio.recon.cs.CSConfig`; its λ's mean the same here as in
     ``cs`` (both scale the data by BART's rule, :func:`~mrstudio.recon.cs.data_scale`),
     times ``lam_scale``. BART's wavelet is its Daubechies-2 with random shifts, so ``cfg``
-    must ask for that (the defaults do). Returns ``complex64 (T, Ny, Nx)`` on the scale of
-    the input.
+    must ask for that (the defaults do); its depth is BART's own (``cfg.levels`` is for ``cs``).
+    Returns ``complex64 (T, Ny, Nx)`` on the scale of the input.
     """
     if cfg.wavelet != "db2" or not cfg.shifts:
         raise StudyError("bart", "the BART backend uses BART's Daubechies-2 wavelet with random shifts "

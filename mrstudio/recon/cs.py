@@ -63,6 +63,7 @@ class CSConfig:
     iters: int = 100
     tol: float = 1e-4
     wavelet: str = "db2"
+    levels: int | None = None  # wavelet depth; None: PyWavelets' maximum for the matrix (5 at 128², db2)
     shifts: bool = True  # random circular shifts of the wavelet grid each iteration (cycle spinning)
     dual_step: float = 0.05  # σ of the temporal term's dual; τ follows from it
     seed: int = 0  # of the random shifts, for reproducible results
@@ -73,6 +74,8 @@ class CSConfig:
             raise StudyError("cs", f"temporal regulariser must be 'tv' or 'fft', got {self.temporal!r}")
         if self.lam_wavelet < 0 or self.lam_temporal < 0 or self.iters < 1 or self.tol < 0:
             raise StudyError("cs", "λ's and tol must be ≥ 0 and iters ≥ 1")
+        if self.levels is not None and self.levels < 1:
+            raise StudyError("cs", f"levels must be ≥ 1 (or unset for the maximum), got {self.levels}")
         if self.dual_step <= 0:
             raise StudyError("cs", f"dual_step must be > 0, got {self.dual_step}")
         import pywt

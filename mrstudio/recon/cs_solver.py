@@ -79,8 +79,9 @@ class WaveletProx:
     """prox of ``t ‖Ψ x‖₁`` over the last two axes, after a random circular shift that changes every call
     (cycle spinning, as BART's random shifts: it removes the blocky artefacts of a shift-variant transform)."""
 
-    def __init__(self, shape: tuple[int, int], name: str, shifts: bool, seed: int, device: torch.device):
-        self.W = Wavelet2D(shape, name, device=device)
+    def __init__(self, shape: tuple[int, int], name: str, shifts: bool, seed: int, device: torch.device,
+                 levels: int | None = None):
+        self.W = Wavelet2D(shape, name, levels=levels, device=device)
         self.rng = np.random.default_rng(seed) if shifts else None
 
     def __call__(self, x: torch.Tensor, t: float) -> torch.Tensor:
@@ -97,7 +98,7 @@ def solve(normal: NormalOp, aty: torch.Tensor, cfg: CSConfig) -> Generator[Step,
     """Condat–Vũ iterations as a generator of :class:`Step`; returns the image ``complex64 (T, Nx, Ny)``.
 
     ``normal`` applies ``AᴴA``; ``aty`` is ``Aᴴy`` in its internal layout, also the starting point."""
-    prox = WaveletProx(normal.ishape[1:], cfg.wavelet, cfg.shifts, cfg.seed, aty.device)
+    prox = WaveletProx(normal.ishape[1:], cfg.wavelet, cfg.shifts, cfg.seed, aty.device, cfg.levels)
     D = _Temporal(cfg.temporal)
     sigma = cfg.dual_step
     tau = 1.0 / (0.5 + sigma * D.norm2)
