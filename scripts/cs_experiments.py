@@ -91,7 +91,7 @@ def convergence():
         _print(f"bart {it} iterations", _mean_scores(cfg, VAL[:1], "bart"))
 
 
-def _anatomy_cases(studies):
+def _vdkt_cases(studies):
     """``[(undersampled k-space, mask, ESPIRiT maps, |truth|)]`` of ``(seed, study, R)`` with vd-kt masks (2 ACS)."""
     from mrstudio.core.coils import espirit_maps
     from mrstudio.core.masks import MaskSpec, make_mask
@@ -118,7 +118,7 @@ def tune_wavelet():
     from mrstudio.io.anatomy import anatomy_cine
     from mrstudio.recon.cs import CSConfig
 
-    by_r = {r: _anatomy_cases([(k, anatomy_cine("train", k), r) for k in (0, 1)]) for r in (15.0, 30.0)}
+    by_r = {r: _vdkt_cases([(k, anatomy_cine("train", k), r) for k in (0, 1)]) for r in (15.0, 30.0)}
     for wave in ("db2", "db4", "sym4"):
         for lw in (0.003, 0.004, 0.006):
             res = [_run_cases(CSConfig(wavelet=wave, lam_wavelet=lw), d) for d in by_r.values()]
@@ -130,33 +130,19 @@ def tune_anatomy():
     maps computed once per case; then the chosen λ's against the old defaults on training phantom seeds 1, 2."""
     import itertools
 
-    from mrstudio.core.coils import espirit_maps
-    from mrstudio.core.masks import MaskSpec, make_mask
-    from mrstudio.core.metrics import score
     from mrstudio.core.phantom import make_phantom
     from mrstudio.io.anatomy import anatomy_cine
-    from mrstudio.recon.base import undersample
-    from mrstudio.recon.cs import CSConfig, reconstruct_cs
-
-    def cases(studies):
-        out = []
-        for k, st, accel in studies:
-            m = make_mask(MaskSpec(kind="vd-kt", accel=accel, acs=2, seed=k), st.frames, st.matrix[0])
-            kk = undersample(st.kspace, m)
-            out.append((kk, m, espirit_maps(kk, m), np.abs(st.reference)))
-        return out
+    from mrstudio.recon.cs import CSConfig
 
     def run(lw, lt, data):
-        sc = [score(reconstruct_cs(kk, m, maps, CSConfig(lam_wavelet=lw, lam_temporal=lt))[0], ref)
-              for kk, m, maps, ref in data]
-        return np.mean([s.psnr for s in sc]), np.mean([s.ssim for s in sc])
+        return _run_cases(CSConfig(lam_wavelet=lw, lam_temporal=lt), data)
 
-    anat = cases([(k, anatomy_cine("train", k), r) for k in (0, 1) for r in (15.0, 30.0)])
+    anat = _vdkt_cases([(k, anatomy_cine("train", k), r) for k in (0, 1) for r in (15.0, 30.0)])
     grid = sorted(set(itertools.product((0.002, 0.004, 0.008), (0.025, 0.05, 0.1)))
                   | set(itertools.product((0.001, 0.002, 0.004), (0.006, 0.0125))))
     for lw, lt in grid:
         print(f"anatomy λ_w {lw:g} λ_t {lt:g}: %.2f / %.3f" % run(lw, lt, anat), flush=True)
-    phantom = cases([(s, make_phantom(size=128, frames=20, coils=8, seed=s), 15.0) for s in (1, 2)])
+    phantom = _vdkt_cases([(s, make_phantom(size=128, frames=20, coils=8, seed=s), 15.0) for s in (1, 2)])
     for lw, lt in ((0.004, 0.05), (0.002, 0.025), (0.004, 0.025)):
         print(f"phantom λ_w {lw:g} λ_t {lt:g}: %.2f / %.3f" % run(lw, lt, phantom), flush=True)
 
