@@ -120,7 +120,7 @@ def reconstruct_cs(kspace: np.ndarray, mask: np.ndarray, maps: np.ndarray | None
 
     dev = torch.device(device)
     with torch.inference_mode():
-        k = torch.from_numpy(np.ascontiguousarray(kspace * mask[None, :, :, None], dtype=np.complex64)).to(dev)
+        k = torch.from_numpy(np.ascontiguousarray(kspace, dtype=np.complex64)).to(dev)  # Aᴴ applies the mask
         maps_t = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.complex64)).to(dev)
         mask_t = torch.from_numpy(np.ascontiguousarray(mask, dtype=bool)).to(dev)
         aty = sense.adjoint(sense.ifftc_x(k)[None], maps_t[None], mask_t[None])[0]  # Aᴴy, (T, Ny, Nx)
