@@ -139,6 +139,23 @@ def test_unrolled_forward_is_the_plain_formula(x0):
     np.testing.assert_allclose(out.numpy(), ref.numpy(), atol=1e-5 * float(ref.abs().max()))
 
 
+def test_grown_model_computes_what_its_source_does_and_then_trains_its_new_cascade():
+    from mrstudio.nets.unrolled import Unrolled, UnrolledConfig, grown
+
+    torch.manual_seed(5)
+    net = Unrolled(UnrolledConfig(cascades=2, channels=4, layers=3, x0="viewshare")).eval()
+    big = grown(net, 3)
+    assert big.cfg.cascades == 3 and big.cfg.x0 == "viewshare" and len(big.denoisers) == 3
+    y, mask = _rand(1, 3, 5, 16, 12), torch.rand(1, 5, 16, generator=torch.Generator().manual_seed(6)) < 0.4
+    y = y * mask[:, None, :, :, None]
+    with torch.no_grad():
+        np.testing.assert_array_equal(big.eval()(y, mask).numpy(), net(y, mask).numpy())
+    big(y, mask).abs().sum().backward()  # the new cascade is not dead: its step and last layer get gradients
+    assert big.steps.grad[2] != 0 and big.denoisers[2].net[-1].weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="cannot grow"):
+        grown(big, 2)
+
+
 def test_training_input_is_the_inference_input_cropped():
     """What a training step feeds the network is the inference input's columns; maps are crop-invariant."""
     from mrstudio.core.masks import MaskSpec, make_mask
@@ -170,6 +187,10 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
     card = train_unrolled(UnrolledTrainConfig(steps=4, **kw))  # resumes from last.pt
     log = json.loads((tmp_path / "run" / "log.json").read_text())
     assert card["steps"] == 4 and [r["step"] for r in log] == [1, 2, 3, 4]
+    warm = train_unrolled(UnrolledTrainConfig(steps=1, pool=2, val_cines=1, val_every=1, crop=16, device="cpu",
+                                              init=str(tmp_path / "tiny.pt"), run_dir=str(tmp_path / "warm")))
+    assert (warm["unrolled"]["cascades"], warm["unrolled"]["channels"], warm["unrolled"]["layers"]) == (2, 4, 3)
+    assert warm["steps"] == 5 and warm["init"]["model"] == "tiny"  # the warm start's shapes and steps, not the defaults
     mask = painted_mask(np.random.default_rng(3), 20, 128, 12.0)  # strokes, like a mask drawn in the editor
     np.save(tmp_path / "painted.npy", mask)
     p = subprocess.run([sys.executable, "-m", "mrstudio", "recon", "--study", "anatomy:test:0", "--method", "unrolled",

@@ -18,7 +18,7 @@ Cards without the field are ``"adjoint"`` models.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -121,3 +121,24 @@ class Unrolled(nn.Module):
         for eta, net in zip(self.steps, self.denoisers):
             x = x - eta * (sense.normal(x, maps, mask) - aty) + net(x)
         return x * scale
+
+
+def grown(model: Unrolled, cascades: int) -> Unrolled:
+    """A copy of ``model`` with ``cascades`` cascades that computes exactly what ``model`` does.
+
+    The first cascades are ``model``'s; each appended one starts with ``η = 0`` and a zero last
+    convolution, so it passes its input through until training moves it (a warm start for a deeper
+    model, instead of training it from scratch)."""
+    if cascades < model.cfg.cascades:
+        raise ValueError(f"cannot grow {model.cfg.cascades} cascades to {cascades}")
+    new = Unrolled(replace(model.cfg, cascades=cascades)).to(model.steps.device)
+    n = model.cfg.cascades
+    with torch.no_grad():
+        for k in range(n):
+            new.denoisers[k].load_state_dict(model.denoisers[k].state_dict())
+        new.steps.zero_()
+        new.steps[:n] = model.steps
+        for net in new.denoisers[n:]:
+            net.net[-1].weight.zero_()
+            net.net[-1].bias.zero_()
+    return new

@@ -7,7 +7,8 @@ kept as hybrid (ky, x) data), each step under a fresh random mask — every kind
 readout is fully sampled, so data consistency decouples over x). Loss: L1 of the magnitude
 plus ``ssim_weight · (1 − SSIM)``. Validation: PSNR on full validation cines at R 8/15/30,
 through the same forward pass users run. Time-budgeted and resumable (``last.pt`` at every
-validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose steps
+validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose shapes
+the model takes (``cascades``, ``channels``, ``layers``; ``x0`` stays the config's) and whose steps
 and minutes the card adds to its own; the card records data, split, steps, minutes, device.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import CheckpointError
 from ..core.jobs import CancelToken, Progress, report
 from ..core.masks import MASK_KINDS, MaskSpec, make_mask, painted_mask
 from .run import RunOptions
@@ -107,15 +109,21 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
+    init_state = None
+    if cfg.init:  # the warm start's shapes (cascades, channels, layers) are the model's, at resumes too
+        from ..io.model_store import load_state
+
+        init_state, init_card, _ = load_state(cfg.init)
+        arch = init_card.fields.get("unrolled")
+        if not isinstance(arch, dict):
+            raise CheckpointError(cfg.init, "not an unrolled model (its card has no 'unrolled' field)")
+        cfg.cascades, cfg.channels, cfg.layers = (int(arch[k]) for k in ("cascades", "channels", "layers"))
     train, val = _pool("train", cfg.pool, progress), _pool("val", cfg.val_cines)
     model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     prior: dict[str, Any] = {}
-    if cfg.init and not (cfg.resume and (run / "last.pt").exists()):  # warm start, carried into the card
-        from ..io.model_store import load_state
-
-        state, init_card, _ = load_state(cfg.init)
-        model.load_state_dict({k: v.float() for k, v in state.items()})
+    if init_state is not None and not (cfg.resume and (run / "last.pt").exists()):  # warm start, into the card
+        model.load_state_dict({k: v.float() for k, v in init_state.items()})
         prior = {"model": init_card.name, "sha256": init_card.sha256, "steps": int(init_card.fields.get("steps", 0)),
                  "train_seconds": float(init_card.fields.get("train_seconds", 0.0))}
         (run / "init.json").write_text(json.dumps(prior) + "\n")
