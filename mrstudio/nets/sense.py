@@ -79,22 +79,25 @@ def time_average(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (y * m).sum(2, keepdim=True) / m.sum(2, keepdim=True).clamp_min(1.0)
 
 
-def view_share(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Hybrid ``y (B, C, T, Ny, Nx)`` with each frame's unacquired ky lines filled by :func:`time_average`.
+def view_share(y: torch.Tensor, mask: torch.Tensor, avg: torch.Tensor | None = None) -> torch.Tensor:
+    """Hybrid ``y (B, C, T, Ny, Nx)`` with each frame's unacquired ky lines filled by :func:`time_average`
+    (``avg``, when the caller has it already).
 
     The classic view-sharing (k-t "sliding window" over the whole cycle) image: static anatomy comes back
     without aliasing, motion is blurred; no learning, no parameters."""
-    return torch.where(mask[:, None, :, :, None].bool(), y, time_average(y, mask))
+    return torch.where(mask[:, None, :, :, None].bool(), y, time_average(y, mask) if avg is None else avg)
 
 
-def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float = 1e-6) -> torch.Tensor:
+def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float = 1e-6,
+                avg: torch.Tensor | None = None) -> torch.Tensor:
     """Coil maps ``(B, C, Ny, Nx)`` from the centre of the time-averaged data (hybrid ``y``), SoS-normalised.
 
     Each ky line is averaged over the frames that acquired it; a Hann window over the
     central ``width`` lines gives smooth low-resolution coil images, divided by their
-    root sum of squares. Fast (no eigen-decomposition), the same at training and inference.
+    root sum of squares. Fast (no eigen-decomposition), the same at training and inference. ``avg``:
+    :func:`time_average` of ``y``, when the caller has it already.
     """
-    avg = time_average(y, mask)[:, :, 0]  # (B, C, Ny, Nx)
+    avg = (time_average(y, mask) if avg is None else avg)[:, :, 0]  # (B, C, Ny, Nx)
     ny = y.shape[-2]
     width = min(width, ny)
     w = torch.zeros(ny, dtype=y.real.dtype, device=y.device)

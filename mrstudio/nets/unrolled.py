@@ -111,11 +111,12 @@ class Unrolled(nn.Module):
 
     def forward(self, y: torch.Tensor, mask: torch.Tensor, maps: torch.Tensor | None = None) -> torch.Tensor:
         """Hybrid data ``y (B, C, T, Ny, Nx)``, mask ``(B, T, Ny)`` → image ``complex (B, T, Ny, Nx)``."""
+        share = self.cfg.x0 == "viewshare"
+        avg = sense.time_average(y, mask) if maps is None or share else None  # once, for the maps and the start
         if maps is None:
-            maps = sense.lowres_maps(y, mask)
+            maps = sense.lowres_maps(y, mask, avg=avg)
         aty = sense.adjoint(y, maps, mask)  # the gradient Aᴴ(Ax − y) is AᴴA x − Aᴴy
-        x = aty if self.cfg.x0 == "adjoint" else sense.adjoint(sense.view_share(y, mask), maps,
-                                                               torch.ones_like(mask))
+        x = sense.adjoint(sense.view_share(y, mask, avg), maps, torch.ones_like(mask)) if share else aty
         scale = quantile(x.abs().flatten(1), 0.99).clamp_min(1e-8).view(-1, 1, 1, 1)
         x, aty = x / scale, aty / scale
         for eta, net in zip(self.steps, self.denoisers):
