@@ -1,33 +1,52 @@
 """Append cascades to a trained unrolled model (:func:`mrstudio.nets.unrolled.grown`): the grown model
 computes exactly what its source did, so training it starts from the source's figures.
 
+    .venv/bin/python scripts/grow_unrolled.py [--force] SOURCE CASCADES DEST.pt
     .venv/bin/python scripts/grow_unrolled.py cine-unrolled 6 runs/cine-unrolled-6/cine-unrolled-6.pt
 
 The card keeps the source's fields (steps, minutes, data) and records ``grown_from``; ``train unrolled
---init`` of the grown file takes its shapes and carries its steps and minutes into the new card.
+--init DEST.pt`` takes its shapes and carries its steps and minutes into the new card. An existing
+DEST is overwritten only with ``--force``.
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
-from mrstudio.io.model_store import load_state, save_model
-from mrstudio.nets.unrolled import Unrolled, UnrolledConfig, grown
+from mrstudio.core.errors import StudyError
+from mrstudio.io.model_store import save_model
+from mrstudio.nets.unrolled import grown
+from mrstudio.recon.unrolled import load_unrolled_model
 
-if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    src, cascades, dest = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    state, card, _ = load_state(src)
-    model = Unrolled(UnrolledConfig(**card.fields["unrolled"]))
-    model.load_state_dict({k: v.float() for k, v in state.items()})
+
+def grow(src: str, cascades: int, dest: str, force: bool = False) -> dict:
+    """Write ``src`` grown to ``cascades`` cascades as ``dest``; returns the new card."""
+    model, card, path = load_unrolled_model(src, "cpu")
+    out = Path(dest)
+    if out.exists() and not force:
+        raise StudyError(dest, "exists (pass --force to overwrite it)")
+    if out.resolve() == Path(path).resolve():
+        raise StudyError(dest, "is the source model itself")
     try:
         new = grown(model, cascades)
     except ValueError as e:
-        sys.exit(f"grow_unrolled: error: {src}: {e}")
+        raise StudyError(src, str(e)) from None
     fields = {k: v for k, v in card.fields.items() if k not in ("sha256", "file", "bytes", "stored_dtype", "replaces")}
     fields.update(unrolled=asdict(new.cfg), parameters=sum(p.numel() for p in new.parameters()),
                   grown_from={"model": card.name, "sha256": card.sha256, "cascades": model.cfg.cascades})
-    out = save_model(new.state_dict(), fields, dest, force=True)
-    print(f"{dest}: {cascades} cascades, {out['parameters']} parameters (from {card.name}, {model.cfg.cascades})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return save_model(new.state_dict(), fields, out, force=True)
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if a != "--force"]
+    if len(args) != 3 or not args[1].isdigit():
+        sys.exit(__doc__)
+    try:
+        card = grow(args[0], int(args[1]), args[2], force="--force" in sys.argv[1:])
+    except StudyError as e:
+        sys.exit(f"grow_unrolled: error: {e}")
+    print(f"{args[2]}: {args[1]} cascades, {card['parameters']} parameters (from {card['grown_from']['model']}, "
+          f"{card['grown_from']['cascades']} cascades)")

@@ -176,6 +176,7 @@ def test_training_input_is_the_inference_input_cropped():
 @pytest.mark.skipif(not os.path.isdir("/usr/share/mricron/templates") and os.geteuid() != 0,
                     reason="mricron-data not installed (make test installs it as root)")
 def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
+    from mrstudio.core.errors import ParameterError
     from mrstudio.core.masks import painted_mask
     from mrstudio.train.unrolled import UnrolledTrainConfig, train_unrolled
 
@@ -187,10 +188,18 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
     card = train_unrolled(UnrolledTrainConfig(steps=4, **kw))  # resumes from last.pt
     log = json.loads((tmp_path / "run" / "log.json").read_text())
     assert card["steps"] == 4 and [r["step"] for r in log] == [1, 2, 3, 4]
-    warm = train_unrolled(UnrolledTrainConfig(steps=1, pool=2, val_cines=1, val_every=1, crop=16, device="cpu",
-                                              init=str(tmp_path / "tiny.pt"), run_dir=str(tmp_path / "warm")))
-    assert (warm["unrolled"]["cascades"], warm["unrolled"]["channels"], warm["unrolled"]["layers"]) == (2, 4, 3)
-    assert warm["steps"] == 5 and warm["init"]["model"] == "tiny"  # the warm start's shapes and steps, not the defaults
+    small = dict(pool=2, val_cines=1, val_every=1, crop=16, device="cpu", run_dir=str(tmp_path / "warm"))
+    warm = train_unrolled(UnrolledTrainConfig(steps=1, init=str(tmp_path / "tiny.pt"), **small))
+    shapes = lambda c: (c["unrolled"]["cascades"], c["unrolled"]["channels"], c["unrolled"]["layers"])  # noqa: E731
+    assert shapes(warm) == (2, 4, 3) and warm["steps"] == 5 and warm["init"]["model"] == "tiny"  # not the defaults
+    warm = train_unrolled(UnrolledTrainConfig(steps=2, **small))  # a resume, no --init: the run folder's shapes
+    assert shapes(warm) == (2, 4, 3) and warm["steps"] == 6 and warm["init"]["model"] == "tiny"
+    with pytest.raises(ParameterError, match="cascades = 2, not 3"):
+        train_unrolled(UnrolledTrainConfig(steps=3, cascades=3, **small))
+    train_unrolled(UnrolledTrainConfig(steps=1, pool=2, val_cines=1, cascades=2, channels=4, layers=3, crop=16,
+                                       run_dir=str(tmp_path / "other"), out=str(tmp_path / "other.pt"), device="cpu"))
+    with pytest.raises(ParameterError, match="started from another model"):
+        train_unrolled(UnrolledTrainConfig(steps=3, init=str(tmp_path / "other.pt"), **small))
     mask = painted_mask(np.random.default_rng(3), 20, 128, 12.0)  # strokes, like a mask drawn in the editor
     np.save(tmp_path / "painted.npy", mask)
     p = subprocess.run([sys.executable, "-m", "mrstudio", "recon", "--study", "anatomy:test:0", "--method", "unrolled",

@@ -132,7 +132,7 @@ def grown(model: Unrolled, cascades: int) -> Unrolled:
     model, instead of training it from scratch)."""
     if cascades < model.cfg.cascades:
         raise ValueError(f"cannot grow {model.cfg.cascades} cascades to {cascades}")
-    new = Unrolled(replace(model.cfg, cascades=cascades)).to(model.steps.device)
+    new = Unrolled(replace(model.cfg, cascades=cascades)).to(model.steps.device, model.steps.dtype)
     n = model.cfg.cascades
     with torch.no_grad():
         for k in range(n):

@@ -76,7 +76,7 @@ class CSConfig:
         if self.lam_wavelet < 0 or self.lam_temporal < 0 or self.iters < 1 or self.tol < 0:
             raise StudyError("cs", "λ's and tol must be ≥ 0 and iters ≥ 1")
         if self.levels is not None and self.levels < 1:
-            raise StudyError("cs", f"levels must be ≥ 1 (or unset for the maximum), got {self.levels}")
+            raise StudyError("cs", f"levels must be ≥ 1 (or unset for one level short of the maximum), got {self.levels}")
         if self.dual_step <= 0:
             raise StudyError("cs", f"dual_step must be > 0, got {self.dual_step}")
         import pywt

@@ -75,15 +75,21 @@ def soft(c: torch.Tensor, t: float) -> torch.Tensor:
     return c * (1.0 - t / mag).clamp_min(0.0)
 
 
+def default_levels(shape: tuple[int, int], name: str) -> int:
+    """``cs``'s wavelet depth: one level short of the maximum (4 at 128², db2), which kept more SSIM at R 30 than
+    the maximum on real-anatomy training cines at the same PSNR (docs/cs-experiments.md)."""
+    return max(1, levels_for(shape, name) - 1)
+
+
 class WaveletProx:
     """prox of ``t ‖Ψ x‖₁`` over the last two axes, after a random circular shift that changes every call
-    (cycle spinning, as BART's random shifts: it removes the blocky artefacts of a shift-variant transform)."""
+    (cycle spinning, as BART's random shifts: it removes the blocky artefacts of a shift-variant transform).
+
+    ``levels=None`` is :func:`default_levels`, one short of :class:`Wavelet2D`'s own default (the maximum)."""
 
     def __init__(self, shape: tuple[int, int], name: str, shifts: bool, seed: int, device: torch.device,
                  levels: int | None = None):
-        if levels is None:  # one level short of the maximum: on real anatomy it keeps more SSIM at R 30
-            levels = max(1, levels_for(shape, name) - 1)  # (docs/cs-experiments.md)
-        self.W = Wavelet2D(shape, name, levels=levels, device=device)
+        self.W = Wavelet2D(shape, name, levels=default_levels(shape, name) if levels is None else levels, device=device)
         self.rng = np.random.default_rng(seed) if shifts else None
 
     def __call__(self, x: torch.Tensor, t: float) -> torch.Tensor:

@@ -29,17 +29,27 @@ def default_unrolled() -> str | None:
     return cards[0].name if cards else None
 
 
+def unrolled_config(card, path):
+    """The :class:`~mrstudio.nets.unrolled.UnrolledConfig` a model card records; ``CheckpointError`` if it has none."""
+    from ..core.errors import CheckpointError
+    from ..nets.unrolled import UnrolledConfig
+
+    if card.task != TASK:
+        raise CheckpointError(path, f"not an unrolled cine model (task {card.task!r})")
+    try:
+        return UnrolledConfig(**card.fields["unrolled"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(path, f"its card records no valid 'unrolled' architecture ({e})") from None
+
+
 @lru_cache(maxsize=4)
 def load_unrolled_model(name_or_path: str, device: str):
     """The :class:`~mrstudio.nets.unrolled.Unrolled` network and its card, cached per (model, device)."""
-    from ..core.errors import CheckpointError
     from ..io.model_store import load_state
-    from ..nets.unrolled import Unrolled, UnrolledConfig
+    from ..nets.unrolled import Unrolled
 
     state, card, path = load_state(name_or_path)
-    if card.task != TASK:
-        raise CheckpointError(path, f"not an unrolled cine model (task {card.task!r})")
-    model = Unrolled(UnrolledConfig(**card.fields["unrolled"]))
+    model = Unrolled(unrolled_config(card, path))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval().to(device), card, str(path)
 

@@ -9,7 +9,7 @@ plus ``ssim_weight · (1 − SSIM)``. Validation: PSNR on full validation cines 
 through the same forward pass users run. Time-budgeted and resumable (``last.pt`` at every
 validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose shapes
 the model takes (``cascades``, ``channels``, ``layers``; ``x0`` stays the config's) and whose steps
-and minutes the card adds to its own; the card records data, split, steps, minutes, device.
+and minutes the card adds to its own; a resumed run keeps the shapes of its ``config.json``; the card records data, split, steps, minutes, device.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import CheckpointError
+from ..core.errors import ParameterError
 from ..core.jobs import CancelToken, Progress, report
 from ..core.masks import MASK_KINDS, MaskSpec, make_mask, painted_mask
 from .run import RunOptions
@@ -94,6 +94,19 @@ def evaluate(model, val, device: str) -> dict[str, float]:
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "accels": list(VAL_ACCELS), "n": len(val)}
 
 
+SHAPES = ("cascades", "channels", "layers")  # the model's shapes; x0 is the config's own
+
+
+def _take_shapes(cfg: UnrolledTrainConfig, shapes: dict[str, int], where: str) -> None:
+    """Set ``cfg``'s shapes to ``shapes``; one the caller set to something else (not the default) is an error."""
+    for k, v in shapes.items():
+        mine, default = getattr(cfg, k), UnrolledTrainConfig.__dataclass_fields__[k].default
+        if mine not in (v, default):
+            raise ParameterError(k, f"{where} has {k} = {v}, not {mine} (grow a model with scripts/grow_unrolled.py, "
+                                 "or train in another --run-dir)")
+        setattr(cfg, k, int(v))
+
+
 def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
                    cancel: CancelToken | None = None) -> dict[str, Any]:
     """Train (or resume) the unrolled network; returns its model card."""
@@ -109,26 +122,35 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
-    init_state = None
-    if cfg.init:  # the warm start's shapes (cascades, channels, layers) are the model's, at resumes too
-        from ..io.model_store import load_state
+    resuming = cfg.resume and (run / "last.pt").exists()
+    init_state, prior = None, {}
+    if resuming:  # the run's own shapes, whatever started it
+        prior = json.loads((run / "init.json").read_text()) if (run / "init.json").exists() else {}
+        saved = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
+        _take_shapes(cfg, {k: saved[k] for k in SHAPES if k in saved}, f"run folder {run}")
+        if cfg.init and prior.get("sha256"):
+            from ..io.model_store import read_card, resolve_model
 
-        init_state, init_card, _ = load_state(cfg.init)
-        arch = init_card.fields.get("unrolled")
-        if not isinstance(arch, dict):
-            raise CheckpointError(cfg.init, "not an unrolled model (its card has no 'unrolled' field)")
-        cfg.cascades, cfg.channels, cfg.layers = (int(arch[k]) for k in ("cascades", "channels", "layers"))
+            if read_card(resolve_model(cfg.init)).sha256 != prior["sha256"]:
+                raise ParameterError("init", f"run folder {run} holds a run started from another model "
+                                     f"({prior.get('model')}); use --no-resume or another --run-dir")
+    elif cfg.init:  # a warm start gives the model its shapes; its steps and minutes go into the card
+        from ..io.model_store import load_state
+        from ..recon.unrolled import unrolled_config
+
+        init_state, init_card, path = load_state(cfg.init)
+        arch = asdict(unrolled_config(init_card, path))
+        _take_shapes(cfg, {k: arch[k] for k in SHAPES}, f"--init {cfg.init}")
+        prior = {"model": init_card.name, "sha256": init_card.sha256, "steps": int(init_card.fields.get("steps", 0)),
+                 "train_seconds": float(init_card.fields.get("train_seconds", 0.0))}
     train, val = _pool("train", cfg.pool, progress), _pool("val", cfg.val_cines)
     model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    prior: dict[str, Any] = {}
-    if init_state is not None and not (cfg.resume and (run / "last.pt").exists()):  # warm start, into the card
+    if init_state is not None:
         model.load_state_dict({k: v.float() for k, v in init_state.items()})
-        prior = {"model": init_card.name, "sha256": init_card.sha256, "steps": int(init_card.fields.get("steps", 0)),
-                 "train_seconds": float(init_card.fields.get("train_seconds", 0.0))}
         (run / "init.json").write_text(json.dumps(prior) + "\n")
-    elif (run / "init.json").exists():
-        prior = json.loads((run / "init.json").read_text())
+    elif not resuming:  # a fresh start owes nothing to an earlier run's warm start
+        (run / "init.json").unlink(missing_ok=True)
     t, ny, nx = train[0][1].shape
 
     def make_step(start: int):
