@@ -9,7 +9,8 @@ plus ``ssim_weight · (1 − SSIM)``. Validation: PSNR on full validation cines 
 through the same forward pass users run. Time-budgeted and resumable (``last.pt`` at every
 validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose shapes
 the model takes (``cascades``, ``channels``, ``layers``; ``x0`` stays the config's) and whose steps
-and minutes the card adds to its own; a resumed run keeps the shapes of its ``config.json``; the card records data, split, steps, minutes, device.
+and minutes the card adds to its own; a resumed run keeps the shapes of its ``config.json``. The
+card records data, split, steps, minutes, device.
 """
 
 from __future__ import annotations
