@@ -15,6 +15,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
+
 from mrstudio.core.errors import StudyError
 from mrstudio.io.model_store import save_model
 from mrstudio.nets.unrolled import grown
@@ -29,6 +31,7 @@ def grow(src: str, cascades: int, dest: str, force: bool = False) -> dict:
         raise StudyError(dest, "exists (pass --force to overwrite it)")
     if out.resolve() == Path(path).resolve():
         raise StudyError(dest, "is the source model itself")
+    torch.manual_seed(0)  # the new cascades' inner layers: reproducible
     try:
         new = grown(model, cascades)
     except ValueError as e:

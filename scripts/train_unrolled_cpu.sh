@@ -12,6 +12,16 @@
 #   scripts/train_unrolled_cpu.sh 1100 --lr 1.5e-4 --val-every 200 --val-cines 6 --x0 viewshare \
 #     --run-dir runs/cine-unrolled-vs --out models/cine-unrolled-vs.pt
 # and installed: .venv/bin/python scripts/install_model.py models/cine-unrolled-vs.pt models/cine-unrolled.pt
+# The shipped 6-cascade model: that model grown by one pass-through cascade, then trained on wider crops
+# (64 readout columns, one per step, so the CNN sees more of the image than 24 columns showed it):
+#   .venv/bin/python scripts/grow_unrolled.py cine-unrolled 6 runs/cine-unrolled-6/cine-unrolled-6.pt
+#   scripts/train_unrolled_cpu.sh 4400 --init runs/cine-unrolled-6/cine-unrolled-6.pt --crop 64 --batch 1 \
+#     --lr 2e-4 --val-every 200 --val-cines 6 --x0 viewshare --run-dir runs/cine-unrolled-6 \
+#     --out runs/cine-unrolled-6/cine-unrolled.pt
+#   scripts/train_unrolled_cpu.sh 1200 --crop 64 --batch 1 --lr 1e-4 --val-every 200 --val-cines 6 --x0 viewshare \
+#     --run-dir runs/cine-unrolled-6 --out runs/cine-unrolled-6/cine-unrolled.pt
+#   .venv/bin/python scripts/install_model.py runs/cine-unrolled-6/cine-unrolled.pt models/cine-unrolled.pt
+# (the grown file of that run came from the script before it seeded the new cascade's inner layers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${THREADS:-2} MKL_NUM_THREADS=${THREADS:-2}

@@ -143,7 +143,8 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         arch = asdict(unrolled_config(init_card, path))
         _take_shapes(cfg, {k: arch[k] for k in SHAPES}, f"--init {cfg.init}")
         prior = {"model": init_card.name, "sha256": init_card.sha256, "steps": int(init_card.fields.get("steps", 0)),
-                 "train_seconds": float(init_card.fields.get("train_seconds", 0.0))}
+                 "train_seconds": float(init_card.fields.get("train_seconds", 0.0)),
+                 **{k: init_card.fields[k] for k in ("grown_from",) if k in init_card.fields}}
     train, val = _pool("train", cfg.pool, progress), _pool("val", cfg.val_cines)
     model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
