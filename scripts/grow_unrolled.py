@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from mrstudio.core.errors import StudyError
-from mrstudio.io.model_store import save_model
+from mrstudio.io.model_store import carried_fields, save_model
 from mrstudio.nets.unrolled import grown
 from mrstudio.recon.unrolled import load_unrolled_model
 
@@ -36,7 +36,7 @@ def grow(src: str, cascades: int, dest: str, force: bool = False) -> dict:
         new = grown(model, cascades)
     except ValueError as e:
         raise StudyError(src, str(e)) from None
-    fields = {k: v for k, v in card.fields.items() if k not in ("sha256", "file", "bytes", "stored_dtype", "replaces")}
+    fields = carried_fields(card)
     fields.update(unrolled=asdict(new.cfg), parameters=sum(p.numel() for p in new.parameters()),
                   grown_from={"model": card.name, "sha256": card.sha256, "cascades": model.cfg.cascades})
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mrstudio.io.model_store import load_state, read_card, save_model
+from mrstudio.io.model_store import carried_fields, load_state, read_card, save_model
 
 
 def install(src: str, dest: str) -> dict:
     """Save the weights of ``src`` (sha256 verified on load) as ``dest`` with ``src``'s card; returns the new card."""
     state, card, _ = load_state(src)
-    fields = {k: v for k, v in card.fields.items() if k not in ("sha256", "file", "bytes", "stored_dtype", "replaces")}
+    fields = carried_fields(card)
     old = Path(dest)
     if old.is_file() and old.with_suffix(".json").is_file():
         fields["replaces"] = read_card(old).sha256

@@ -160,6 +160,15 @@ def load_state(name_or_path: str | Path, verify: bool = True) -> tuple[dict[str,
     return state, card, pt
 
 
+FILE_FIELDS = ("sha256", "file", "bytes", "stored_dtype", "replaces")  # what a card says of its own file
+
+
+def carried_fields(card: ModelCard) -> dict[str, Any]:
+    """``card``'s fields without those that describe its weights file (:data:`FILE_FIELDS`): what a copy or a
+    derived model (installed under another name, grown) keeps, for :func:`save_model` to complete."""
+    return {k: v for k, v in card.fields.items() if k not in FILE_FIELDS}
+
+
 def save_model(state: dict[str, Any], card: dict[str, Any], path: str | Path, force: bool = False,
                half: bool = False) -> dict[str, Any]:
     """Write ``path`` (.pt state dict) and its card fields (.json) atomically; return the fields with the sha256.
