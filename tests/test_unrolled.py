@@ -70,7 +70,10 @@ def test_view_share_fills_each_missing_line_with_the_mean_of_the_frames_that_hav
 def test_unrolled_config_names_its_start_and_old_cards_start_from_the_adjoint():
     from mrstudio.nets.unrolled import UnrolledConfig
 
-    assert UnrolledConfig(**{"cascades": 5, "channels": 12, "layers": 4}).x0 == "adjoint"  # cards before x0
+    old = UnrolledConfig(**{"cascades": 5, "channels": 12, "layers": 4})
+    assert old.x0 == "adjoint" and old.map_support == 0.0  # cards before x0 and map_support
+    with pytest.raises(ValueError, match="map_support"):
+        UnrolledConfig(map_support=1.5)
     with pytest.raises(ValueError, match="x0 must be one of"):
         UnrolledConfig(x0="sense")
 
@@ -156,21 +159,54 @@ def test_grown_model_computes_what_its_source_does_and_then_trains_its_new_casca
         grown(big, 2)
 
 
-def test_training_input_is_the_inference_input_cropped():
-    """What a training step feeds the network is the inference input's columns; maps are crop-invariant."""
+@pytest.mark.parametrize("support", [0.0, 0.05])
+def test_training_input_is_the_inference_input_cropped(support):
+    """What a training step feeds the network (data, maps, truth) is the inference input's columns, and the
+    data consistency of the crop is that of the whole image, cropped (the readout is fully sampled)."""
     from mrstudio.core.masks import MaskSpec, make_mask
     from mrstudio.core.phantom import make_phantom
+    from mrstudio.nets.unrolled import Unrolled, UnrolledConfig
     from mrstudio.recon.base import undersample
+    from mrstudio.train.unrolled import training_sample
 
     st = make_phantom(size=32, frames=6, coils=3, seed=4)
     mask = make_mask(MaskSpec(accel=4, seed=2), 6, 32)
-    infer = sense.ifftc_x(torch.from_numpy(undersample(st.kspace, mask)))  # recon/unrolled.py
+    net = Unrolled(UnrolledConfig(cascades=1, channels=4, layers=3, map_support=support))
+    infer = sense.ifftc_x(torch.from_numpy(undersample(st.kspace, mask)))[None]  # recon/unrolled.py
     m = torch.from_numpy(mask)
-    train = (sense.ifftc_x(torch.from_numpy(st.kspace)) * m[None, :, :, None])[..., 8:20]  # train/unrolled.py
-    np.testing.assert_allclose(train.numpy(), infer[..., 8:20].numpy(), atol=1e-6)
-    full = sense.lowres_maps(infer[None], m[None])
-    np.testing.assert_allclose(sense.lowres_maps(infer[None, ..., 8:20], m[None]).numpy(), full[..., 8:20].numpy(),
-                               atol=1e-6)
+    ref = torch.from_numpy(np.abs(st.reference).astype(np.float32))
+    y, maps, truth = training_sample(net, sense.ifftc_x(torch.from_numpy(st.kspace)), ref, m, 2, 10)  # train/unrolled.py
+    np.testing.assert_allclose(y.numpy(), infer[0, ..., 2:12].numpy(), atol=1e-6)
+    full = net.maps(infer, m[None])
+    np.testing.assert_allclose(maps.numpy(), full[0, ..., 2:12].numpy(), atol=1e-6)
+    np.testing.assert_array_equal(truth.numpy(), ref[..., 2:12].numpy())
+    x = _rand(1, 6, 32, 32)
+    np.testing.assert_allclose(sense.normal(x[..., 2:12], maps[None], m[None]).numpy(),
+                               sense.normal(x, full, m[None])[..., 2:12].numpy(), atol=1e-5)
+    if support:  # which is why the maps are cut from the whole image's: a crop alone has another maximum
+        assert (sense.lowres_maps(infer[..., 2:12], m[None], support=support) != maps[None]).any()
+
+
+def test_lowres_maps_support_zeroes_the_background_only():
+    """``support`` keeps the maps where the low-res RSS reaches its share of the maximum and zeroes the rest;
+    full k-space combined through them then loses the background noise (closer to the truth)."""
+    from mrstudio.core import metrics
+    from mrstudio.core.masks import MaskSpec, make_mask
+    from mrstudio.core.phantom import make_phantom
+
+    st = make_phantom(size=64, frames=4, coils=4, seed=1)
+    mask = torch.from_numpy(make_mask(MaskSpec(accel=4, seed=0), 4, 64))[None]
+    y = sense.ifftc_x(torch.from_numpy(st.kspace))[None]
+    plain, cut = sense.lowres_maps(y, mask), sense.lowres_maps(y, mask, support=0.05)
+    np.testing.assert_array_equal(sense.lowres_maps(y, mask, support=0.0).numpy(), plain.numpy())
+    kept = (cut.abs() ** 2).sum(1)[0]
+    assert ((kept == 0) | ((kept > 0.99) & (kept < 1.0 + 1e-5))).all()  # unit norm (up to lowres_maps' eps) or none
+    np.testing.assert_allclose(cut[0][:, kept > 0].numpy(), plain[0][:, kept > 0].numpy())
+    assert 0.1 < float((kept == 0).float().mean()) < 0.9  # a background, and not the object
+    full = torch.ones_like(mask)
+    ref = np.abs(st.reference)
+    combined = [sense.adjoint(y, s, full)[0].abs().numpy() for s in (plain, cut)]
+    assert metrics.psnr(combined[1], ref) > metrics.psnr(combined[0], ref) + 0.5
 
 
 @pytest.mark.skipif(not os.path.isdir("/usr/share/mricron/templates") and os.geteuid() != 0,
@@ -184,7 +220,7 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
               out=str(tmp_path / "tiny.pt"), device="cpu")
     card = train_unrolled(UnrolledTrainConfig(steps=2, **kw))
     assert card["steps"] == 2 and card["task"] == "cine-unrolled" and len(card["sha256"]) == 64
-    assert card["unrolled"]["x0"] == "viewshare"  # the training default
+    assert card["unrolled"]["x0"] == "viewshare" and card["unrolled"]["map_support"] == 0.05  # the training defaults
     card = train_unrolled(UnrolledTrainConfig(steps=4, **kw))  # resumes from last.pt
     log = json.loads((tmp_path / "run" / "log.json").read_text())
     assert card["steps"] == 4 and [r["step"] for r in log] == [1, 2, 3, 4]
@@ -196,6 +232,8 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
     assert shapes(warm) == (2, 4, 3) and warm["steps"] == 6 and warm["init"]["model"] == "tiny"
     with pytest.raises(ParameterError, match="cascades = 2, not 3"):
         train_unrolled(UnrolledTrainConfig(steps=3, cascades=3, **small))
+    with pytest.raises(ParameterError, match="map_support = 0.05, not 0.1"):
+        train_unrolled(UnrolledTrainConfig(steps=3, map_support=0.1, **small))
     train_unrolled(UnrolledTrainConfig(steps=1, pool=2, val_cines=1, cascades=2, channels=4, layers=3, crop=16,
                                        run_dir=str(tmp_path / "other"), out=str(tmp_path / "other.pt"), device="cpu"))
     with pytest.raises(ParameterError, match="started from another model"):

@@ -240,7 +240,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                   run_dir=args.run_dir or f"runs/{name}", out=args.out, init=args.init,
                                   resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
                                   **{k: v for k, v in (("crop", args.crop), ("val_every", args.val_every),
-                                                       ("val_cines", args.val_cines), ("x0", args.x0)) if v})
+                                                       ("val_cines", args.val_cines), ("x0", args.x0)) if v},
+                                  **({} if args.map_support is None else {"map_support": args.map_support}))
         return _train(name, train_unrolled, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
     if args.task == "throughplane":
         from ..train.throughplane import PlaneTrainConfig, train_throughplane

@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--val-every", type=int, help="steps between validations (default 200; unrolled 100)")
     tr.add_argument("--x0", choices=("adjoint", "viewshare"),
                     help="unrolled: the cascades' start, zero-filled or view-shared (default viewshare)")
+    tr.add_argument("--map-support", type=float,
+                    help="unrolled: zero the coil maps below this share of their low-res RSS maximum (default 0.05; 0 = off)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--size", type=int, help="phantom matrix size (cine 128, ct 256)")
     tr.add_argument("--train-volumes", type=int, default=24, help="ct: phantom training volumes")

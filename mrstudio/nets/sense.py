@@ -89,13 +89,20 @@ def view_share(y: torch.Tensor, mask: torch.Tensor, avg: torch.Tensor | None = N
 
 
 def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float = 1e-6,
-                avg: torch.Tensor | None = None) -> torch.Tensor:
+                avg: torch.Tensor | None = None, support: float = 0.0) -> torch.Tensor:
     """Coil maps ``(B, C, Ny, Nx)`` from the centre of the time-averaged data (hybrid ``y``), SoS-normalised.
 
     Each ky line is averaged over the frames that acquired it; a Hann window over the
     central ``width`` lines gives smooth low-resolution coil images, divided by their
     root sum of squares. Fast (no eigen-decomposition), the same at training and inference. ``avg``:
     :func:`time_average` of ``y``, when the caller has it already.
+
+    ``support > 0`` zeroes the maps where that low-resolution root sum of squares is below ``support``
+    times its maximum over the image (ESPIRiT's support crop, without the eigen-decomposition): unit-norm
+    maps over the background hand its noise to every data-consistency step and combination (full
+    k-space combined through them scores ~3 dB below ESPIRiT on the anatomy cines; with ``support =
+    0.05`` as high). The maximum is over all ``Nx`` columns given, so maps of a readout crop must be cut
+    from the full image's.
     """
     avg = (time_average(y, mask) if avg is None else avg)[:, :, 0]  # (B, C, Ny, Nx)
     ny = y.shape[-2]
@@ -104,5 +111,9 @@ def lowres_maps(y: torch.Tensor, mask: torch.Tensor, width: int = 24, eps: float
     lo = ny // 2 - width // 2
     w[lo:lo + width] = torch.hann_window(width + 2, periodic=False, dtype=y.real.dtype, device=y.device)[1:-1]
     low = ifftc_y(avg * w[None, None, :, None])
-    return low / torch.sqrt((low.abs() ** 2).sum(1, keepdim=True) + eps)
+    rss = torch.sqrt((low.abs() ** 2).sum(1, keepdim=True) + eps)
+    maps = low / rss
+    if support > 0:
+        maps = maps * (rss > support * rss.flatten(1).amax(1).view(-1, 1, 1, 1))
+    return maps
 

@@ -2,10 +2,10 @@
 
     x₀ = Aᴴ y (or Aᴴ of the view-shared data),    x_{k+1} = x_k − η_k · (AᴴA x_k − Aᴴy) + CNN_k(x_k)      (k = 0 … K−1)
 
-with ``A`` the SENSE operator of :mod:`.sense` (coil maps from :func:`.sense.lowres_maps`,
-the same at training and inference) and each ``CNN_k`` a residual 3-D convolution network
-over (t, y, x) on the real and imaginary parts (2 channels), dilated in space for a larger
-receptive field. Weights are **per cascade** (early cascades remove aliasing, late ones
+with ``A`` the SENSE operator of :mod:`.sense` (coil maps from :func:`.sense.lowres_maps`, zeroed
+outside the object for models with ``map_support``; the same at training and inference) and each
+``CNN_k`` a residual 3-D convolution network over (t, y, x) on the real and imaginary parts
+(2 channels), dilated in space for a larger receptive field. Weights are **per cascade** (early cascades remove aliasing, late ones
 refine), ``η_k`` learned. One model serves every mask and R: the mask enters only through
 ``A``. Inputs are scaled by the 99th percentile of ``|x₀|`` and the output scaled back.
 
@@ -32,10 +32,13 @@ class UnrolledConfig:
     channels: int = 16
     layers: int = 4
     x0: str = "adjoint"  # the cascades' start: "adjoint" (zero-filled Aᴴy) or "viewshare"
+    map_support: float = 0.0  # coil maps zeroed below this share of the low-res RSS maximum (sense.lowres_maps)
 
     def __post_init__(self) -> None:
         if self.x0 not in X0_KINDS:
             raise ValueError(f"x0 must be one of {', '.join(X0_KINDS)}, got {self.x0!r}")
+        if not 0.0 <= self.map_support < 1.0:
+            raise ValueError(f"map_support must be in [0, 1), got {self.map_support!r}")
 
 
 X0_KINDS = ("adjoint", "viewshare")
@@ -109,12 +112,18 @@ class Unrolled(nn.Module):
         self.steps = nn.Parameter(torch.ones(cfg.cascades))
         self.to(memory_format=torch.channels_last_3d)  # the convolution weights, as the activations (Denoiser)
 
+    def maps(self, y: torch.Tensor, mask: torch.Tensor, avg: torch.Tensor | None = None) -> torch.Tensor:
+        """The coil maps ``(B, C, Ny, Nx)`` this model estimates from hybrid ``y (B, C, T, Ny, Nx)`` (all columns)."""
+        return sense.lowres_maps(y, mask, avg=avg, support=self.cfg.map_support)
+
     def forward(self, y: torch.Tensor, mask: torch.Tensor, maps: torch.Tensor | None = None) -> torch.Tensor:
-        """Hybrid data ``y (B, C, T, Ny, Nx)``, mask ``(B, T, Ny)`` → image ``complex (B, T, Ny, Nx)``."""
+        """Hybrid data ``y (B, C, T, Ny, Nx)``, mask ``(B, T, Ny)`` → image ``complex (B, T, Ny, Nx)``.
+
+        ``maps``: :meth:`maps` of the full data when ``y`` is a readout crop (training)."""
         share = self.cfg.x0 == "viewshare"
         avg = sense.time_average(y, mask) if maps is None or share else None  # once, for the maps and the start
         if maps is None:
-            maps = sense.lowres_maps(y, mask, avg=avg)
+            maps = self.maps(y, mask, avg)
         aty = sense.adjoint(y, maps, mask)  # the gradient Aᴴ(Ax − y) is AᴴA x − Aᴴy
         x = sense.adjoint(sense.view_share(y, mask, avg), maps, torch.ones_like(mask)) if share else aty
         scale = quantile(x.abs().flatten(1), 0.99).clamp_min(1e-8).view(-1, 1, 1, 1)

@@ -8,7 +8,7 @@ readout is fully sampled, so data consistency decouples over x). Loss: L1 of the
 plus ``ssim_weight · (1 − SSIM)``. Validation: PSNR on full validation cines at R 8/15/30,
 through the same forward pass users run. Time-budgeted and resumable (``last.pt`` at every
 validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose shapes
-the model takes (``cascades``, ``channels``, ``layers``; ``x0`` stays the config's) and whose steps
+the model takes (``cascades``, ``channels``, ``layers``; ``x0`` and ``map_support`` stay the config's) and whose steps
 and minutes the card adds to its own; a resumed run keeps the shapes of its ``config.json``. The
 card records data, split, steps, minutes, device.
 """
@@ -49,6 +49,7 @@ class UnrolledTrainConfig(RunOptions):
     run_dir: str = "runs/cine-unrolled"
     val_every: int = 100
     x0: str = "viewshare"  # the network's start (nets/unrolled.py); "adjoint" for the first models
+    map_support: float = 0.05  # coil maps zeroed outside the object (nets/sense.lowres_maps); 0 for the first models
 
 
 def random_mask(rng: np.random.Generator, frames: int, ny: int, cfg: UnrolledTrainConfig) -> np.ndarray:
@@ -58,6 +59,21 @@ def random_mask(rng: np.random.Generator, frames: int, ny: int, cfg: UnrolledTra
     spec = MaskSpec(kind=str(rng.choice(MASK_KINDS)), accel=accel, acs=int(rng.integers(1, 5)),
                     seed=int(rng.integers(1 << 30)))
     return make_mask(spec, frames, ny)
+
+
+def training_sample(model, y, ref, mask, c0: int, crop: int):
+    """One training sample: fully sampled hybrid ``y (C, T, Ny, Nx)`` under ``mask (T, Ny)``, readout columns
+    ``c0 … c0 + crop`` → ``(data (C, T, Ny, crop), maps (C, Ny, crop), |truth| (T, Ny, crop))``.
+
+    The maps are the model's maps of the whole image (what inference computes), then cropped: the
+    support of :func:`~mrstudio.nets.sense.lowres_maps` depends on the whole image."""
+    import torch
+
+    ym = y * mask[None, :, :, None]
+    with torch.no_grad():
+        maps = model.maps(ym[None], mask[None])[0]
+    cut = slice(c0, c0 + crop)
+    return ym[..., cut], maps[..., cut], ref[..., cut]
 
 
 def _pool(split: str, n: int, progress: Progress | None = None):
@@ -95,17 +111,17 @@ def evaluate(model, val, device: str) -> dict[str, float]:
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "accels": list(VAL_ACCELS), "n": len(val)}
 
 
-SHAPES = ("cascades", "channels", "layers")  # the model's shapes; x0 is the config's own
+SHAPES = ("cascades", "channels", "layers")  # the model's shapes; x0 and map_support are the config's own
 
 
-def _take_shapes(cfg: UnrolledTrainConfig, shapes: dict[str, int], where: str) -> None:
+def _take_shapes(cfg: UnrolledTrainConfig, shapes: dict[str, Any], where: str) -> None:
     """Set ``cfg``'s shapes to ``shapes``; one the caller set to something else (not the default) is an error."""
     for k, v in shapes.items():
         mine, default = getattr(cfg, k), UnrolledTrainConfig.__dataclass_fields__[k].default
         if mine not in (v, default):
             raise ParameterError(k, f"{where} has {k} = {v}, not {mine} (grow a model with scripts/grow_unrolled.py, "
                                  "or train in another --run-dir)")
-        setattr(cfg, k, int(v))
+        setattr(cfg, k, type(default)(v))
 
 
 def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
@@ -129,6 +145,8 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         prior = json.loads((run / "init.json").read_text()) if (run / "init.json").exists() else {}
         saved = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
         _take_shapes(cfg, {k: saved[k] for k in SHAPES if k in saved}, f"run folder {run}")
+        if saved:  # the run's maps too (runs from before map_support had none)
+            _take_shapes(cfg, {"map_support": saved.get("map_support", 0.0)}, f"run folder {run}")
         if cfg.init and prior.get("sha256"):
             from ..io.model_store import read_card, resolve_model
 
@@ -146,7 +164,7 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
                  "train_seconds": float(init_card.fields.get("train_seconds", 0.0)),
                  **{k: init_card.fields[k] for k in ("grown_from",) if k in init_card.fields}}
     train, val = _pool("train", cfg.pool, progress), _pool("val", cfg.val_cines)
-    model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0)).to(device)
+    model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0, cfg.map_support)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     if init_state is not None:
         model.load_state_dict({k: v.float() for k, v in init_state.items()})
@@ -159,16 +177,15 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         rng = np.random.default_rng([cfg.seed, start])
 
         def step(_i: int) -> float:
-            ys, ms, refs = [], [], []
+            ys, ms, maps, refs = [], [], [], []
             for _ in range(cfg.batch):
                 y, ref = train[rng.integers(len(train))]
                 m = torch.from_numpy(random_mask(rng, t, ny, cfg))
                 c0 = int(rng.integers(0, nx - cfg.crop + 1))
-                ys.append((y * m[None, :, :, None])[..., c0:c0 + cfg.crop])
-                ms.append(m)
-                refs.append(ref[..., c0:c0 + cfg.crop])
+                yc, sc, rc = training_sample(model, y, ref, m, c0, cfg.crop)
+                ys.append(yc), maps.append(sc), ms.append(m), refs.append(rc)
             y, m, ref = torch.stack(ys).to(device), torch.stack(ms).to(device), torch.stack(refs).to(device)
-            out = model(y, m).abs()
+            out = model(y, m, torch.stack(maps).to(device)).abs()
             scale = ref.flatten(1).amax(1).clamp_min(1e-8).view(-1, 1, 1, 1)
             o, r = out / scale, ref / scale
             loss = (o - r).abs().mean() + cfg.ssim_weight * (1 - ssim_map(o, r, 1.0).mean())
@@ -186,7 +203,8 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
 
     res = run_training(cfg, model, opt, make_step, validate, cfg.steps, progress, cancel)
     card = {"task": TASK, "architecture": "unrolled", "unrolled": asdict(model.cfg),
-            "data_consistency": "gradient step through SENSE, coil maps from the time-averaged centre (nets/sense.py)",
+            "data_consistency": "gradient step through SENSE, coil maps from the time-averaged centre (nets/sense.py)"
+                                + (f", zero below {cfg.map_support:g} of their low-res RSS maximum" if cfg.map_support else ""),
             "loss": f"L1(|x|) + {cfg.ssim_weight}·(1 − SSIM)", "masks": f"{', '.join(MASK_KINDS)} and painted strokes, "
             f"R {cfg.accel_range[0]:g}–{cfg.accel_range[1]:g}",
             "training_data": {"kind": "real anatomy (mricron-data Colin 27, io/anatomy.py)", "split": "train",
