@@ -22,10 +22,17 @@
 #     --run-dir runs/cine-unrolled-6 --out runs/cine-unrolled-6/cine-unrolled.pt
 #   .venv/bin/python scripts/install_model.py runs/cine-unrolled-6/cine-unrolled.pt models/cine-unrolled.pt
 # (the grown file of that run came from the script before it seeded the new cascade's inner layers)
-# A candidate (not shipped yet: the benches were not rerun with it): the shipped model fine-tuned with coil maps
-# zeroed outside the object (map_support 0.05, the training default since), validation 28.57 dB / 0.928 at step 6000:
+# The shipped model since: that one fine-tuned with coil maps zeroed outside the object (map_support 0.05,
+# the training default since). The recipe below ran 4800 s once (validation 28.57 dB / 0.928 at step 6000:
+# docs/training/cine-unrolled-6s-4800s-*). The shipped run (docs/training/cine-unrolled-6s-*) is the same
+# command stopped by hand after the step-2000 checkpoint (1329 s, validation 28.40 / 0.927; the run is
+# deterministic: its first 2000 steps matched that run's log exactly), finished by a resume with a 1 s
+# budget, then installed:
 #   scripts/train_unrolled_cpu.sh 4800 --init cine-unrolled --crop 64 --batch 1 --lr 1.5e-4 --val-every 200 \
 #     --val-cines 6 --x0 viewshare --map-support 0.05 --run-dir runs/cine-unrolled-6s --out runs/cine-unrolled-6s/cine-unrolled.pt
+#   scripts/train_unrolled_cpu.sh 1 --crop 64 --batch 1 --lr 1.5e-4 --val-every 200 --val-cines 6 --x0 viewshare \
+#     --map-support 0.05 --run-dir runs/cine-unrolled-6s --out runs/cine-unrolled-6s/cine-unrolled.pt
+#   .venv/bin/python scripts/install_model.py runs/cine-unrolled-6s/cine-unrolled.pt models/cine-unrolled.pt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${THREADS:-2} MKL_NUM_THREADS=${THREADS:-2}
