@@ -247,3 +247,33 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
     out = json.loads(p.stdout)
     assert out["model"] == "tiny" and out["psnr"] > 10 and 10 < out["accel_effective"] < 14
 
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/mricron/templates") and os.geteuid() != 0,
+                    reason="mricron-data not installed (make test installs it as root)")
+def test_moving_average_is_what_is_validated_kept_shipped_and_resumed(tmp_path):
+    import torch
+
+    from mrstudio.core.errors import ParameterError
+    from mrstudio.io.model_store import load_state
+    from mrstudio.train.unrolled import UnrolledTrainConfig, train_unrolled
+
+    run = tmp_path / "run"
+    kw = dict(pool=2, val_cines=1, val_every=2, cascades=2, channels=4, layers=3, crop=16, run_dir=str(run),
+              out=str(tmp_path / "avg.pt"), device="cpu")
+    card = train_unrolled(UnrolledTrainConfig(steps=2, ema=0.5, **kw))
+    assert card["ema"] == 0.5
+    two = torch.load(run / "last.pt", weights_only=True)
+    card = train_unrolled(UnrolledTrainConfig(steps=3, **kw))  # a resume keeps the run's ema
+    three = torch.load(run / "last.pt", weights_only=True)
+    for k, e in three["ema"].items():  # e₃ = 0.5 e₂ + 0.5 w₃
+        assert torch.allclose(e, 0.5 * two["ema"][k] + 0.5 * three["model"][k], atol=1e-6), k
+    assert any(not torch.equal(three["ema"][k], three["model"][k]) for k in three["model"])
+    shipped, _, _ = load_state(str(tmp_path / "avg.pt"))
+    best = torch.load(run / "best.pt", weights_only=True)
+    assert set(shipped) == set(best) and all(torch.equal(shipped[k], best[k]) for k in best)
+    assert any(all(torch.equal(best[k], ck["ema"][k]) for k in best) for ck in (two, three))  # an average, never raw
+    with pytest.raises(ParameterError, match="ema = 0.5, not 0.9"):
+        train_unrolled(UnrolledTrainConfig(steps=4, ema=0.9, **kw))
+    with pytest.raises(ParameterError, match="ema"):
+        UnrolledTrainConfig(ema=1.0)

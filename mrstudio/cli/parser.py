@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="unrolled: the cascades' start, zero-filled or view-shared (default viewshare)")
     tr.add_argument("--map-support", type=float,
                     help="unrolled: zero the coil maps below this share of their low-res RSS maximum (default 0.05; 0 = off)")
+    tr.add_argument("--ema", type=float, metavar="DECAY",
+                    help="unrolled: validate and keep a moving average of the weights with this decay per step "
+                         "(e.g. 0.999; default 0 = the raw weights)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--size", type=int, help="phantom matrix size (cine 128, ct 256)")
     tr.add_argument("--train-volumes", type=int, default=24, help="ct: phantom training volumes")

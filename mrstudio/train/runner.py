@@ -12,7 +12,8 @@ data, then hands :func:`run_training` a ``make_step(start) -> step(i) -> loss or
   included), so a slow start does not end a run early; a trainer whose schedule depends on the
   step count (cosine learning rate, HRINet's Stage I/II boundary) is told through ``on_plan``;
 - validates every ``val_every`` steps and at the end, so a run always ends on a validated,
-  checkpointed step; keeps ``best.pt`` by validation PSNR and ``last.pt`` (atomically);
+  checkpointed step; keeps ``best.pt`` by validation PSNR and ``last.pt`` (atomically); a trainer
+  that validates an average of the weights rather than the weights themselves names it ``kept``;
 - logs every step to ``log.json`` and ``log.csv`` (validation metrics as ``val_*``) and draws
   ``curves.png``; leaves the best weights in the model.
 
@@ -185,14 +186,16 @@ def run_training(cfg: RunOptions, model, opt, make_step: Callable[[int], Callabl
                  extra_state: Callable[[], dict[str, int | float]] | None = None,
                  on_resume: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
                  on_plan: Callable[[int, int], None] | None = None, dist: Dist | None = None,
-                 curves: bool = True) -> LoopResult:
+                 curves: bool = True, kept=None) -> LoopResult:
     """Train ``model`` with ``opt`` for up to ``steps`` steps under ``cfg``'s run options (see the module).
 
     ``parts``: further objects with ``state_dict``/``load_state_dict`` resumed with the model
     (``{"sched": …, "d1": …}``); ``extra_state()``: plain numbers saved in ``last.pt``, handed back
     with the logged rows to ``on_resume(checkpoint, rows)``; ``on_plan(steps, done)``: told the step
     count a time budget allows (``cfg.steps`` and ``cfg.val_every`` are updated too). A step may
-    return its loss or a row (``{"loss": …, …}``) to log.
+    return its loss or a row (``{"loss": …, …}``) to log. ``kept``: the module (``model``'s shapes) whose
+    weights ``validate`` scores, ``best.pt`` keeps and the model ends with — an average of the weights
+    (resumed when it is one of ``parts``); default ``model`` itself.
     """
     import torch
 
@@ -232,7 +235,7 @@ def run_training(cfg: RunOptions, model, opt, make_step: Callable[[int], Callabl
             row.update({f"val_{k}": float(x) for k, x in v.items()})
             if v["psnr"] > best:
                 best = v["psnr"]
-                torch.save(model.state_dict(), run / "best.pt")
+                torch.save((model if kept is None else kept).state_dict(), run / "best.pt")
             state = {"model": model.state_dict(), "opt": opt.state_dict(),
                      **{k: p.state_dict() for k, p in parts.items()}, "step": step, "best": best,
                      **(extra_state() if extra_state else {})}
