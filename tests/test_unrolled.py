@@ -35,6 +35,20 @@ def test_sense_adjoint_and_agreement_with_the_2d_operator():
                                atol=1e-4)
 
 
+def test_sense1_is_the_numpy_coil_combination_and_zero_where_the_maps_vanish():
+    from mrstudio.core.coils import combine
+
+    c, t, ny, nx = 3, 4, 16, 10
+    y, maps = _rand(1, c, t, ny, nx), _rand(1, c, ny, nx)
+    maps[..., :3] = 0  # outside the support
+    full = torch.ones(1, t, ny, dtype=torch.bool)
+    coil_images = sense.ifftc_y(y)[0].numpy()  # (C, T, Ny, Nx)
+    want = combine(coil_images, maps[0].numpy())
+    got = sense.sense1(y, maps, full)[0].numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert np.all(got[..., :3] == 0) and np.abs(got[..., 3:]).min() > 0
+
+
 @pytest.mark.parametrize("ky_last", [False, True])
 @pytest.mark.parametrize("ny", [16, 15])
 def test_sense_normal_is_the_adjoint_of_the_forward(ny, ky_last):

@@ -47,6 +47,14 @@ def adjoint(y: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Te
     return (maps.conj()[:, :, None] * ifftc_y(y * mask[:, None, :, :, None])).sum(1)
 
 
+def sense1(y: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The SENSE-1 image ``Aᴴy / Σ_c |S_c|²`` (zero where the maps vanish): hybrid ``y (B, C, T, Ny, Nx)`` → ``(B, T, Ny, Nx)``.
+
+    The torch twin of :func:`mrstudio.core.coils.combine` (numpy, for images already per coil)."""
+    den = (maps.abs() ** 2).sum(1, keepdim=True)  # (B, 1, Ny, Nx), broadcast over frames
+    return adjoint(y, maps, mask) * torch.where(den > 1e-6, 1.0 / den.clamp_min(1e-6), 0.0)
+
+
 def normal(x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor, ky_last: bool = False) -> torch.Tensor:
     """``AᴴA x``: image ``(B, T, Ny, Nx)`` → image, the same as ``adjoint(forward(x))`` for a bool mask.
 

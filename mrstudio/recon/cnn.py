@@ -81,8 +81,8 @@ def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps
                      device: str = "cpu") -> np.ndarray:
     """One DC step: phase from the zero-filled SENSE-1 image, acquired lines restored per coil.
 
-    Through the SENSE operator of :mod:`mrstudio.nets.sense`, the one ``cs`` and ``unrolled`` use;
-    SENSE-1 is its adjoint divided by ``Σ|S|²`` (zero where the maps vanish).
+    Through the SENSE operator of :mod:`mrstudio.nets.sense`, the one ``cs`` and ``unrolled`` use
+    (SENSE-1: :func:`~mrstudio.nets.sense.sense1`).
     ``mag`` float32 (T, Ny, Nx), ``kspace`` (C, T, Ny, Nx) zero-filled, ``maps`` (C, Ny, Nx).
     Returns complex64 (T, Ny, Nx).
     """
@@ -95,12 +95,10 @@ def data_consistency(mag: np.ndarray, kspace: np.ndarray, mask: np.ndarray, maps
         s = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.complex64)).to(device)[None]
         m = torch.from_numpy(np.ascontiguousarray(mask, dtype=bool)).to(device)[None]
         full = torch.ones_like(m)
-        den = (s.abs() ** 2).sum(1, keepdim=True)  # Σ_c |S_c|², (1, 1, Ny, Nx), broadcast over frames
-        inv = torch.where(den > 1e-6, 1.0 / den.clamp_min(1e-6), 0.0)
-        zf = sense.adjoint(y, s, m) * inv
+        zf = sense.sense1(y, s, m)
         x = torch.from_numpy(np.ascontiguousarray(mag, dtype=np.float32)).to(device)[None] * torch.sgn(zf)
         est = torch.where(m[:, None, :, :, None], y, sense.forward(x, s, full))
-        out = sense.adjoint(est, s, full) * inv
+        out = sense.sense1(est, s, full)
     return out[0].cpu().numpy()
 
 
