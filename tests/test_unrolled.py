@@ -262,7 +262,6 @@ def test_tiny_model_trains_resumes_and_runs_on_a_painted_mask(tmp_path):
     assert out["model"] == "tiny" and out["psnr"] > 10 and 10 < out["accel_effective"] < 14
 
 
-
 @pytest.mark.skipif(not os.path.isdir("/usr/share/mricron/templates") and os.geteuid() != 0,
                     reason="mricron-data not installed (make test installs it as root)")
 def test_moving_average_is_what_is_validated_kept_shipped_and_resumed(tmp_path):

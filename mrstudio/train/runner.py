@@ -186,16 +186,16 @@ def run_training(cfg: RunOptions, model, opt, make_step: Callable[[int], Callabl
                  extra_state: Callable[[], dict[str, int | float]] | None = None,
                  on_resume: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
                  on_plan: Callable[[int, int], None] | None = None, dist: Dist | None = None,
-                 curves: bool = True, kept=None) -> LoopResult:
+                 curves: bool = True, kept: Any | None = None) -> LoopResult:
     """Train ``model`` with ``opt`` for up to ``steps`` steps under ``cfg``'s run options (see the module).
 
     ``parts``: further objects with ``state_dict``/``load_state_dict`` resumed with the model
     (``{"sched": …, "d1": …}``); ``extra_state()``: plain numbers saved in ``last.pt``, handed back
     with the logged rows to ``on_resume(checkpoint, rows)``; ``on_plan(steps, done)``: told the step
     count a time budget allows (``cfg.steps`` and ``cfg.val_every`` are updated too). A step may
-    return its loss or a row (``{"loss": …, …}``) to log. ``kept``: the module (``model``'s shapes) whose
-    weights ``validate`` scores, ``best.pt`` keeps and the model ends with — an average of the weights
-    (resumed when it is one of ``parts``); default ``model`` itself.
+    return its loss or a row (``{"loss": …, …}``) to log. ``kept``: a module of ``model``'s shapes whose
+    weights ``best.pt`` keeps and the model ends with — an average of the weights, which the trainer's
+    ``validate`` scores and ``parts`` resumes; default ``model`` itself.
     """
     import torch
 

@@ -208,7 +208,8 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
             opt.step()
             if ema is not None:
                 with torch.no_grad():
-                    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1.0 - cfg.ema)
+                    for e, w in zip(ema.parameters(), model.parameters()):
+                        e.lerp_(w, 1.0 - cfg.ema)
             return float(loss.detach())
 
         return step
