@@ -30,6 +30,25 @@ def test_cines_are_regenerated_exactly_from_their_index():
     assert not np.array_equal(anatomy_cine("test", 2).kspace, a.kspace)  # … and cines differ
 
 
+def test_blurred_cine_is_the_same_cine_with_less_fine_detail():
+    from mrstudio.core.errors import StudyError
+    from mrstudio.io.anatomy import anatomy_cine
+
+    sharp, soft = anatomy_cine("train", 3), anatomy_cine("train", 3, blur=1.5)
+    assert soft.shape == sharp.shape and soft.meta["seed"] == sharp.meta["seed"] and "blur 1.5 px" in soft.name
+
+    def high_share(st):  # share of the truth's energy outside the central half of k-space
+        k = np.abs(np.fft.fftshift(np.fft.fft2(st.reference[0]))) ** 2
+        n = k.shape[0]
+        centre = k[n // 4:3 * n // 4, n // 4:3 * n // 4].sum()
+        return 1 - centre / k.sum()
+
+    assert high_share(soft) < 0.5 * high_share(sharp)
+    assert np.abs(soft.reference).mean() == pytest.approx(np.abs(sharp.reference).mean(), rel=0.1)  # same anatomy
+    with pytest.raises(StudyError, match="blur"):
+        anatomy_cine("train", 3, blur=-1.0)
+
+
 def test_split_by_volume_and_slab():
     from mrstudio.io.anatomy import slice_refs
 

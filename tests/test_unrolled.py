@@ -290,3 +290,20 @@ def test_moving_average_is_what_is_validated_kept_shipped_and_resumed(tmp_path):
         train_unrolled(UnrolledTrainConfig(steps=4, ema=0.9, **kw))
     with pytest.raises(ParameterError, match="ema"):
         UnrolledTrainConfig(ema=1.0)
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/mricron/templates") and os.geteuid() != 0,
+                    reason="mricron-data not installed (make test installs it as root)")
+def test_blurred_training_pool_is_drawn_per_cine_and_recorded(tmp_path):
+    from mrstudio.core.errors import ParameterError
+    from mrstudio.train.unrolled import UnrolledTrainConfig, _pool, train_unrolled
+
+    sharp, soft = _pool("train", 2), _pool("train", 2, blur=2.0, seed=0)
+    again = _pool("train", 2, blur=2.0, seed=0)
+    for (_, rs), (_, rb), (_, ra) in zip(sharp, soft, again):
+        assert not torch.equal(rs, rb) and torch.equal(rb, ra)  # blurred, the same draw each time
+    card = train_unrolled(UnrolledTrainConfig(steps=1, pool=2, val_cines=1, cascades=2, channels=4, layers=3, crop=16,
+                                              blur=2.0, run_dir=str(tmp_path / "run"), device="cpu"))
+    assert card["training_data"]["blur_px"] == [0.0, 2.0]
+    with pytest.raises(ParameterError, match="blur"):
+        UnrolledTrainConfig(blur=-0.5)

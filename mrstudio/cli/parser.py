@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--ema", type=float, metavar="DECAY",
                     help="unrolled: validate and keep a moving average of the weights with this decay per step "
                          "(e.g. 0.999; default 0 = the raw weights)")
+    tr.add_argument("--blur", type=float, metavar="PIXELS",
+                    help="unrolled: blur each training cine's source slice by a Gaussian σ drawn from [0, PIXELS] "
+                         "acquired pixels (smoother anatomy; default 0)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--size", type=int, help="phantom matrix size (cine 128, ct 256)")
     tr.add_argument("--train-volumes", type=int, default=24, help="ct: phantom training volumes")

@@ -130,8 +130,16 @@ def fine_slice(ref: SliceRef, fine: int = 256) -> np.ndarray:
     return np.clip(out, 0, None)
 
 
-def anatomy_cine(split: str, k: int, cfg: AnatomyCineConfig | None = None, seed: int | None = None) -> CineStudy:
-    """Cine ``k`` of ``split`` (slice ``k`` cycled over the split's slices; seed from ``ANATOMY_SEEDS``)."""
+def anatomy_cine(split: str, k: int, cfg: AnatomyCineConfig | None = None, seed: int | None = None,
+                 blur: float = 0.0) -> CineStudy:
+    """Cine ``k`` of ``split`` (slice ``k`` cycled over the split's slices; seed from ``ANATOMY_SEEDS``).
+
+    ``blur``: Gaussian σ in acquired pixels applied to the source slice on the fine grid first — a
+    training augmentation toward smoother anatomy than Colin 27's (the ground truth is blurred too)."""
+    from scipy.ndimage import gaussian_filter
+
+    if blur < 0:
+        raise StudyError(f"anatomy:{split}:{k}", f"blur must be ≥ 0, got {blur}")
     refs = slice_refs(split)
     if not refs:
         raise StudyError(f"anatomy:{split}", "the split holds no slices")
@@ -139,7 +147,10 @@ def anatomy_cine(split: str, k: int, cfg: AnatomyCineConfig | None = None, seed:
     seeds = ANATOMY_SEEDS[split]
     seed = seeds[k % len(seeds)] if seed is None else seed
     cfg = cfg or AnatomyCineConfig(pixel_mm=FOV_MM[ref.source] / 128)
-    study = make_anatomy_cine(fine_slice(ref, 2 * cfg.size), seed, cfg, name=f"{ref.label} (seed {seed})",
+    fine = fine_slice(ref, 2 * cfg.size)
+    if blur > 0:
+        fine = gaussian_filter(fine, 2 * blur)  # the fine grid has twice the acquired pixels
+    study = make_anatomy_cine(fine, seed, cfg, name=f"{ref.label} (seed {seed})" + (f", blur {blur:.2g} px" if blur else ""),
                               source=f"anatomy:{split}:{k}")
     study.meta.update(split=split, slice=ref.label, source_file=_file(ref.source).name)
     return study

@@ -8,7 +8,10 @@ readout is fully sampled, so data consistency decouples over x). Loss: L1 of the
 plus ``ssim_weight · (1 − SSIM)``. Validation: PSNR on full validation cines at R 8/15/30,
 through the same forward pass users run. With ``ema > 0`` the validated, kept and shipped weights are an
 exponential moving average of the trained ones (batch-1 steps make the raw weights wander: their
-validation PSNR swung by ±0.3 dB between checkpoints 200 steps apart). Time-budgeted and resumable (``last.pt`` at every
+validation PSNR swung by ±0.3 dB between checkpoints 200 steps apart). ``blur > 0`` blurs each
+training cine's source slice by its own σ ~ U(0, blur) acquired pixels (validation stays unblurred):
+on smoothed validation slices CS gains and the model trained without it loses, at low R most.
+Time-budgeted and resumable (``last.pt`` at every
 validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose shapes
 the model takes (``cascades``, ``channels``, ``layers``; ``x0`` and ``map_support`` stay the config's) and whose steps
 and minutes the card adds to its own; a resumed run keeps the shapes of its ``config.json``. The
@@ -53,10 +56,13 @@ class UnrolledTrainConfig(RunOptions):
     x0: str = "viewshare"  # the network's start (nets/unrolled.py); "adjoint" for the first models
     map_support: float = 0.05  # coil maps zeroed outside the object (nets/sense.lowres_maps); 0 for the first models
     ema: float = 0.0  # decay per step of the weights' moving average that is validated and kept; 0 = the raw weights
+    blur: float = 0.0  # training cines' source slices blurred by σ ~ U(0, blur) acquired pixels (smoother anatomy); 0 = off
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ema < 1.0:
             raise ParameterError("ema", f"must be in [0, 1), got {self.ema}")
+        if self.blur < 0:
+            raise ParameterError("blur", f"must be ≥ 0, got {self.blur}")
 
 
 def random_mask(rng: np.random.Generator, frames: int, ny: int, cfg: UnrolledTrainConfig) -> np.ndarray:
@@ -83,8 +89,9 @@ def training_sample(model, y, ref, mask, c0: int, crop: int):
     return ym[..., cut], maps[..., cut], ref[..., cut]
 
 
-def _pool(split: str, n: int, progress: Progress | None = None):
-    """``[(hybrid data complex64 (C, T, Ny, Nx), |truth| float32 (T, Ny, Nx))]`` of ``n`` cines of ``split``."""
+def _pool(split: str, n: int, progress: Progress | None = None, blur: float = 0.0, seed: int = 0):
+    """``[(hybrid data complex64 (C, T, Ny, Nx), |truth| float32 (T, Ny, Nx))]`` of ``n`` cines of ``split``;
+    ``blur > 0``: cine ``k`` from its slice blurred by σ ~ U(0, blur) acquired pixels (drawn from ``(seed, k)``)."""
     import torch
 
     from ..io.anatomy import anatomy_cine
@@ -92,7 +99,8 @@ def _pool(split: str, n: int, progress: Progress | None = None):
 
     out = []
     for k in range(n):
-        st = anatomy_cine(split, k)
+        sigma = float(np.random.default_rng([seed, k]).uniform(0.0, blur)) if blur else 0.0
+        st = anatomy_cine(split, k, blur=sigma)
         out.append((ifftc_x(torch.from_numpy(st.kspace)), torch.from_numpy(np.abs(st.reference).astype(np.float32))))
         report(progress, 0.05 * (k + 1) / n, f"{split} cine {k + 1}/{n}")
     return out
@@ -171,7 +179,7 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         prior = {"model": init_card.name, "sha256": init_card.sha256, "steps": int(init_card.fields.get("steps", 0)),
                  "train_seconds": float(init_card.fields.get("train_seconds", 0.0)),
                  **{k: init_card.fields[k] for k in ("grown_from",) if k in init_card.fields}}
-    train, val = _pool("train", cfg.pool, progress), _pool("val", cfg.val_cines)
+    train, val = _pool("train", cfg.pool, progress, cfg.blur, cfg.seed), _pool("val", cfg.val_cines)  # val unblurred
     model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0, cfg.map_support)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     if init_state is not None:
@@ -227,6 +235,7 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
             f"R {cfg.accel_range[0]:g}–{cfg.accel_range[1]:g}",
             "training_data": {"kind": "real anatomy (mricron-data Colin 27, io/anatomy.py)", "split": "train",
                               "cines": cfg.pool, "validation": f"val split, {cfg.val_cines} cines, R 8/15/30",
+                              **({"blur_px": [0.0, cfg.blur]} if cfg.blur else {}),
                               "crop_columns": cfg.crop},
             "steps": prior.get("steps", 0) + res.steps, "batch": cfg.batch, "lr": cfg.lr, "device": device,
             **({"ema": cfg.ema} if cfg.ema else {}),
