@@ -305,5 +305,8 @@ def test_blurred_training_pool_is_drawn_per_cine_and_recorded(tmp_path):
     card = train_unrolled(UnrolledTrainConfig(steps=1, pool=2, val_cines=1, cascades=2, channels=4, layers=3, crop=16,
                                               blur=2.0, run_dir=str(tmp_path / "run"), device="cpu"))
     assert card["training_data"]["blur_px"] == [0.0, 2.0]
+    with pytest.raises(ParameterError, match="blur = 2.0, not 1.0"):  # a resume keeps the run's data
+        train_unrolled(UnrolledTrainConfig(steps=2, pool=2, val_cines=1, blur=1.0, run_dir=str(tmp_path / "run"),
+                                           crop=16, device="cpu"))
     with pytest.raises(ParameterError, match="blur"):
         UnrolledTrainConfig(blur=-0.5)

@@ -160,9 +160,9 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         prior = json.loads((run / "init.json").read_text()) if (run / "init.json").exists() else {}
         saved = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
         _take_shapes(cfg, {k: saved[k] for k in SHAPES if k in saved}, f"run folder {run}")
-        if saved:  # the run's maps and average too (runs from before map_support or ema had none)
-            _take_shapes(cfg, {"map_support": saved.get("map_support", 0.0), "ema": saved.get("ema", 0.0)},
-                         f"run folder {run}")
+        if saved:  # the run's maps, average and data too (runs from before these fields had none)
+            _take_shapes(cfg, {"map_support": saved.get("map_support", 0.0), "ema": saved.get("ema", 0.0),
+                               "blur": saved.get("blur", 0.0)}, f"run folder {run}")
         if cfg.init and prior.get("sha256"):
             from ..io.model_store import read_card, resolve_model
 
