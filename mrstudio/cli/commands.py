@@ -241,9 +241,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                   resume=not args.no_resume, device=args.device, time_budget_s=args.time_budget,
                                   **{k: v for k, v in (("crop", args.crop), ("val_every", args.val_every),
                                                        ("val_cines", args.val_cines), ("x0", args.x0)) if v},
-                                  **({} if args.map_support is None else {"map_support": args.map_support}),
-                                  **({} if args.ema is None else {"ema": args.ema}),
-                                  **({} if args.blur is None else {"blur": args.blur}))
+                                  **{k: v for k, v in (("map_support", args.map_support), ("ema", args.ema),
+                                                       ("blur", args.blur)) if v is not None})  # 0 means off
         return _train(name, train_unrolled, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
     if args.task == "throughplane":
         from ..train.throughplane import PlaneTrainConfig, train_throughplane

@@ -136,8 +136,6 @@ def anatomy_cine(split: str, k: int, cfg: AnatomyCineConfig | None = None, seed:
 
     ``blur``: Gaussian σ in acquired pixels applied to the source slice on the fine grid first — a
     training augmentation toward smoother anatomy than Colin 27's (the ground truth is blurred too)."""
-    from scipy.ndimage import gaussian_filter
-
     if blur < 0:
         raise StudyError(f"anatomy:{split}:{k}", f"blur must be ≥ 0, got {blur}")
     refs = slice_refs(split)
@@ -149,6 +147,8 @@ def anatomy_cine(split: str, k: int, cfg: AnatomyCineConfig | None = None, seed:
     cfg = cfg or AnatomyCineConfig(pixel_mm=FOV_MM[ref.source] / 128)
     fine = fine_slice(ref, 2 * cfg.size)
     if blur > 0:
+        from scipy.ndimage import gaussian_filter
+
         fine = gaussian_filter(fine, 2 * blur)  # the fine grid has twice the acquired pixels
     study = make_anatomy_cine(fine, seed, cfg, name=f"{ref.label} (seed {seed})" + (f", blur {blur:.2g} px" if blur else ""),
                               source=f"anatomy:{split}:{k}")

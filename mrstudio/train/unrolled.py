@@ -134,8 +134,8 @@ def _take_shapes(cfg: UnrolledTrainConfig, shapes: dict[str, Any], where: str) -
     for k, v in shapes.items():
         mine, default = getattr(cfg, k), UnrolledTrainConfig.__dataclass_fields__[k].default
         if mine not in (v, default):
-            raise ParameterError(k, f"{where} has {k} = {v}, not {mine} (grow a model with scripts/grow_unrolled.py, "
-                                 "or train in another --run-dir)")
+            grow = "grow a model with scripts/grow_unrolled.py, or " if k in SHAPES else ""
+            raise ParameterError(k, f"{where} has {k} = {v}, not {mine} ({grow}train in another --run-dir)")
         setattr(cfg, k, type(default)(v))
 
 
