@@ -310,3 +310,31 @@ def test_blurred_training_pool_is_drawn_per_cine_and_recorded(tmp_path):
                                            crop=16, device="cpu"))
     with pytest.raises(ParameterError, match="blur"):
         UnrolledTrainConfig(blur=-0.5)
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/mricron/templates") and os.geteuid() != 0,
+                    reason="mricron-data not installed (make test installs it as root)")
+def test_blurred_validation_chooses_by_the_mean_of_plain_and_blurred(tmp_path):
+    import json
+
+    from mrstudio.core.errors import ParameterError
+    from mrstudio.train.unrolled import UnrolledTrainConfig, _pool, train_unrolled
+
+    (_, sharp), = _pool("val", 1)
+    (_, soft), = _pool("val", 1, blur=1.5, fixed=True)
+    (_, soft2), = _pool("val", 1, blur=1.5, seed=7, fixed=True)  # fixed: σ itself, not a draw
+    assert not torch.equal(sharp, soft) and torch.equal(soft, soft2)
+    card = train_unrolled(UnrolledTrainConfig(steps=2, val_every=1, pool=2, val_cines=1, cascades=2, channels=4,
+                                              layers=3, crop=16, val_blur=1.5, run_dir=str(tmp_path / "run"),
+                                              device="cpu"))
+    v = card["validation"]
+    assert v["psnr"] == pytest.approx((v["psnr_plain"] + v["psnr_blur"]) / 2)
+    assert v["ssim"] == pytest.approx((v["ssim_plain"] + v["ssim_blur"]) / 2) and v["psnr_plain"] != v["psnr_blur"]
+    assert "blurred by 1.5 px" in card["training_data"]["validation"]
+    rows = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert max(r["val_psnr"] for r in rows if "val_psnr" in r) == v["psnr"]  # best.pt by the mean
+    with pytest.raises(ParameterError, match="val_blur = 1.5, not 1.0"):  # a resume keeps its validation
+        train_unrolled(UnrolledTrainConfig(steps=3, pool=2, val_cines=1, val_blur=1.0, crop=16,
+                                           run_dir=str(tmp_path / "run"), device="cpu"))
+    with pytest.raises(ParameterError, match="val_blur"):
+        UnrolledTrainConfig(val_blur=-1.0)

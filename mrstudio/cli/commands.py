@@ -242,7 +242,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                   **{k: v for k, v in (("crop", args.crop), ("val_every", args.val_every),
                                                        ("val_cines", args.val_cines), ("x0", args.x0)) if v},
                                   **{k: v for k, v in (("map_support", args.map_support), ("ema", args.ema),
-                                                       ("blur", args.blur)) if v is not None})  # 0 means off
+                                                       ("blur", args.blur), ("val_blur", args.val_blur))
+                                     if v is not None})  # 0 means off
         return _train(name, train_unrolled, cfg, ("steps", "validation", "train_seconds", "sha256", "file"))
     if args.task == "throughplane":
         from ..train.throughplane import PlaneTrainConfig, train_throughplane

@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--blur", type=float, metavar="PIXELS",
                     help="unrolled: blur each training cine's source slice by a Gaussian σ drawn from [0, PIXELS] "
                          "acquired pixels (smoother anatomy; default 0)")
+    tr.add_argument("--val-blur", type=float, metavar="PIXELS",
+                    help="unrolled: validate also on the validation slices blurred by σ = PIXELS and keep the "
+                         "best mean of the two (default 0 = as they are only)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--size", type=int, help="phantom matrix size (cine 128, ct 256)")
     tr.add_argument("--train-volumes", type=int, default=24, help="ct: phantom training volumes")

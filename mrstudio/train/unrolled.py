@@ -9,8 +9,10 @@ plus ``ssim_weight · (1 − SSIM)``. Validation: PSNR on full validation cines 
 through the same forward pass users run. With ``ema > 0`` the validated, kept and shipped weights are an
 exponential moving average of the trained ones (batch-1 steps make the raw weights wander: their
 validation PSNR swung by ±0.3 dB between checkpoints 200 steps apart). ``blur > 0`` blurs each
-training cine's source slice by its own σ ~ U(0, blur) acquired pixels (validation stays unblurred):
-on smoothed validation slices CS gains and the model trained without it loses, at low R most.
+training cine's source slice by its own σ ~ U(0, blur) acquired pixels: on smoothed validation
+slices CS gains and the model trained without it loses, at low R most. ``val_blur > 0`` validates on
+the validation cines twice, as they are and from their slices blurred by σ = ``val_blur`` pixels, and
+chooses ``best.pt`` by the mean of the two (both are logged: ``val_psnr_plain``, ``val_psnr_blur``).
 Time-budgeted and resumable (``last.pt`` at every
 validation; ``best.pt`` by validation PSNR); ``init`` warm-starts from a stored model, whose shapes
 the model takes (``cascades``, ``channels``, ``layers``; ``x0`` and ``map_support`` stay the config's) and whose steps
@@ -57,12 +59,14 @@ class UnrolledTrainConfig(RunOptions):
     map_support: float = 0.05  # coil maps zeroed outside the object (nets/sense.lowres_maps); 0 for the first models
     ema: float = 0.0  # decay per step of the weights' moving average that is validated and kept; 0 = the raw weights
     blur: float = 0.0  # training cines' source slices blurred by σ ~ U(0, blur) acquired pixels (smoother anatomy); 0 = off
+    val_blur: float = 0.0  # validate also on the validation slices blurred by this σ (pixels); 0 = only as they are
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ema < 1.0:
             raise ParameterError("ema", f"must be in [0, 1), got {self.ema}")
-        if self.blur < 0:
-            raise ParameterError("blur", f"must be ≥ 0, got {self.blur}")
+        for k in ("blur", "val_blur"):
+            if getattr(self, k) < 0:
+                raise ParameterError(k, f"must be ≥ 0, got {getattr(self, k)}")
 
 
 def random_mask(rng: np.random.Generator, frames: int, ny: int, cfg: UnrolledTrainConfig) -> np.ndarray:
@@ -89,9 +93,11 @@ def training_sample(model, y, ref, mask, c0: int, crop: int):
     return ym[..., cut], maps[..., cut], ref[..., cut]
 
 
-def _pool(split: str, n: int, progress: Progress | None = None, blur: float = 0.0, seed: int = 0):
+def _pool(split: str, n: int, progress: Progress | None = None, blur: float = 0.0, seed: int = 0,
+          fixed: bool = False):
     """``[(hybrid data complex64 (C, T, Ny, Nx), |truth| float32 (T, Ny, Nx))]`` of ``n`` cines of ``split``;
-    ``blur > 0``: cine ``k`` from its slice blurred by σ ~ U(0, blur) acquired pixels (drawn from ``(seed, k)``)."""
+    ``blur > 0``: cine ``k`` from its slice blurred by σ ~ U(0, blur) acquired pixels (drawn from ``(seed, k)``),
+    or by σ = ``blur`` for every cine when ``fixed``."""
     import torch
 
     from ..io.anatomy import anatomy_cine
@@ -99,7 +105,7 @@ def _pool(split: str, n: int, progress: Progress | None = None, blur: float = 0.
 
     out = []
     for k in range(n):
-        sigma = float(np.random.default_rng([seed, k]).uniform(0.0, blur)) if blur else 0.0
+        sigma = blur if fixed or not blur else float(np.random.default_rng([seed, k]).uniform(0.0, blur))
         st = anatomy_cine(split, k, blur=sigma)
         out.append((ifftc_x(torch.from_numpy(st.kspace)), torch.from_numpy(np.abs(st.reference).astype(np.float32))))
         report(progress, 0.05 * (k + 1) / n, f"{split} cine {k + 1}/{n}")
@@ -161,8 +167,8 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         saved = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
         _take_shapes(cfg, {k: saved[k] for k in SHAPES if k in saved}, f"run folder {run}")
         if saved:  # the run's maps, average and data too (runs from before these fields had none)
-            _take_shapes(cfg, {"map_support": saved.get("map_support", 0.0), "ema": saved.get("ema", 0.0),
-                               "blur": saved.get("blur", 0.0)}, f"run folder {run}")
+            _take_shapes(cfg, {k: saved.get(k, 0.0) for k in ("map_support", "ema", "blur", "val_blur")},
+                         f"run folder {run}")
         if cfg.init and prior.get("sha256"):
             from ..io.model_store import read_card, resolve_model
 
@@ -179,7 +185,8 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
         prior = {"model": init_card.name, "sha256": init_card.sha256, "steps": int(init_card.fields.get("steps", 0)),
                  "train_seconds": float(init_card.fields.get("train_seconds", 0.0)),
                  **{k: init_card.fields[k] for k in ("grown_from",) if k in init_card.fields}}
-    train, val = _pool("train", cfg.pool, progress, cfg.blur, cfg.seed), _pool("val", cfg.val_cines)  # val unblurred
+    train, val = _pool("train", cfg.pool, progress, cfg.blur, cfg.seed), _pool("val", cfg.val_cines)
+    val_soft = _pool("val", cfg.val_cines, blur=cfg.val_blur, fixed=True) if cfg.val_blur else None
     model = Unrolled(UnrolledConfig(cfg.cascades, cfg.channels, cfg.layers, cfg.x0, cfg.map_support)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     if init_state is not None:
@@ -224,7 +231,11 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
 
     def validate() -> dict[str, float]:
         v = evaluate(model if ema is None else ema, val, device)
-        return {"psnr": v["psnr"], "ssim": v["ssim"]}
+        if val_soft is None:
+            return {"psnr": v["psnr"], "ssim": v["ssim"]}
+        b = evaluate(model if ema is None else ema, val_soft, device)  # best.pt by the mean of the two
+        return {"psnr": (v["psnr"] + b["psnr"]) / 2, "ssim": (v["ssim"] + b["ssim"]) / 2, "psnr_plain": v["psnr"],
+                "ssim_plain": v["ssim"], "psnr_blur": b["psnr"], "ssim_blur": b["ssim"]}
 
     res = run_training(cfg, model, opt, make_step, validate, cfg.steps, progress, cancel,
                        parts={} if ema is None else {"ema": ema}, kept=ema)
@@ -234,12 +245,13 @@ def train_unrolled(cfg: UnrolledTrainConfig, progress: Progress | None = None,
             "loss": f"L1(|x|) + {cfg.ssim_weight}·(1 − SSIM)", "masks": f"{', '.join(MASK_KINDS)} and painted strokes, "
             f"R {cfg.accel_range[0]:g}–{cfg.accel_range[1]:g}",
             "training_data": {"kind": "real anatomy (mricron-data Colin 27, io/anatomy.py)", "split": "train",
-                              "cines": cfg.pool, "validation": f"val split, {cfg.val_cines} cines, R 8/15/30",
+                              "cines": cfg.pool, "validation": f"val split, {cfg.val_cines} cines, R 8/15/30"
+                              + (f", mean of as-is and blurred by {cfg.val_blur:g} px" if cfg.val_blur else ""),
                               **({"blur_px": [0.0, cfg.blur]} if cfg.blur else {}),
                               "crop_columns": cfg.crop},
             "steps": prior.get("steps", 0) + res.steps, "batch": cfg.batch, "lr": cfg.lr, "device": device,
             **({"ema": cfg.ema} if cfg.ema else {}),
-            "validation": {"psnr": res.best["val_psnr"], "ssim": res.best["val_ssim"], "step": res.best["step"]},
+            "validation": {"step": res.best["step"], **{k[4:]: v for k, v in res.best.items() if k.startswith("val_")}},
             "train_seconds": round(prior.get("train_seconds", 0.0) + res.seconds, 1),
             **({"init": prior} if prior else {}),
             "parameters": sum(p.numel() for p in model.parameters())}
