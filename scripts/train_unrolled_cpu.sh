@@ -40,6 +40,15 @@
 #     --val-every 200 --val-cines 6 --x0 viewshare --map-support 0.05 --run-dir runs/cine-unrolled-6e \
 #     --out runs/cine-unrolled-6e/cine-unrolled.pt
 #   .venv/bin/python scripts/install_model.py runs/cine-unrolled-6e/cine-unrolled.pt models/cine-unrolled.pt
+# The shipped model since: that one fine-tuned for 4500 s (4262 steps) on training slices blurred by σ ~ U(0, 2.5)
+# pixels, validated on the validation cines as they are and blurred by 1.5 px, best.pt by the mean of the two
+# (validation as-is 28.05 / 0.907, from 28.60 / 0.930; blurred 35.19 / 0.974, from 29.20 / 0.928 at the run's first
+# checkpoint, step 200; docs/training/cine-unrolled-6b-*), then installed:
+#   mkdir -p runs/cine-unrolled-6b
+#   scripts/train_unrolled_cpu.sh 4500 --init cine-unrolled --crop 64 --batch 1 --lr 1.5e-4 --ema 0.999 --blur 2.5 \
+#     --val-blur 1.5 --seed 2 --val-every 200 --val-cines 6 --x0 viewshare --map-support 0.05 \
+#     --run-dir runs/cine-unrolled-6b --out runs/cine-unrolled-6b/cine-unrolled.pt
+#   .venv/bin/python scripts/install_model.py runs/cine-unrolled-6b/cine-unrolled.pt models/cine-unrolled.pt
 # To train further: the same command with a new --run-dir (or resume this one with a larger budget).
 set -euo pipefail
 cd "$(dirname "$0")/.."
